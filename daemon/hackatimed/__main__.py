@@ -1,0 +1,3 @@
+from hackatimed.cli import main
+
+raise SystemExit(main())

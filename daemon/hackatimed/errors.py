@@ -1,0 +1,22 @@
+"""The one domain error, and its few kinds.
+
+Every message is written for the person at the terminal: what happened, then what to do.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class HackatimedError(Exception):
+    """A failure the user can act on; `str()` is the whole message."""
+
+    exit_code = EXIT_FAILURE
+
+
+class ConfigError(HackatimedError):
+    """Bad configuration or bad usage: exit status 2."""
+
+    exit_code = EXIT_USAGE

@@ -1,0 +1,121 @@
+"""The heartbeat value and its wire form (the fields of the Hackatime API guide)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import PurePath
+from typing import Any, Literal
+
+DependenciesFormat = Literal["array", "pg-array"]
+
+# The order of the wire object: the API guide's order, so a logged body reads naturally.
+WIRE_FIELDS = (
+    "entity",
+    "type",
+    "time",
+    "category",
+    "project",
+    "branch",
+    "language",
+    "is_write",
+    "lines",
+    "lineno",
+    "cursorpos",
+    "line_additions",
+    "line_deletions",
+    "project_root_count",
+    "dependencies",
+    "machine",
+    "editor",
+    "operating_system",
+    "user_agent",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """One heartbeat. A field that cannot be known is None and is left off the wire."""
+
+    entity: str
+    time: float
+    category: str
+    is_write: bool
+    user_agent: str
+    type: str = "file"
+    project: str | None = None
+    branch: str | None = None
+    language: str | None = None
+    lines: int | None = None
+    lineno: int | None = None
+    cursorpos: int | None = None
+    line_additions: int | None = None
+    line_deletions: int | None = None
+    project_root_count: int | None = None
+    dependencies: tuple[str, ...] | None = None
+    machine: str | None = None
+    editor: str | None = None
+    operating_system: str | None = None
+
+    def to_wire(self, dependencies_format: DependenciesFormat = "array") -> dict[str, Any]:
+        wire: dict[str, Any] = {}
+        for name in WIRE_FIELDS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if name == "dependencies":
+                if not value:
+                    continue
+                # The real server stores only a JSON array; "{a,b}" is the guide's PostgreSQL form.
+                value = list(value) if dependencies_format == "array" else _pg_array(value)
+            wire[name] = value
+        return wire
+
+    def to_json(self, dependencies_format: DependenciesFormat = "array") -> str:
+        return json.dumps(
+            self.to_wire(dependencies_format), ensure_ascii=False, separators=(",", ":")
+        )
+
+
+def _pg_array(items: tuple[str, ...]) -> str:
+    def quote(item: str) -> str:
+        if item and not any(c in item for c in ',{}"\\ '):
+            return item
+        return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return "{" + ",".join(quote(i) for i in items) + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyRules:
+    hide_file_names: bool = False
+    hide_project_names: bool = False
+    hide_branch_names: bool = False
+    hide_dependencies: bool = False
+
+
+def apply_privacy(hb: Heartbeat, rules: PrivacyRules) -> Heartbeat:
+    """Remove what the privacy switches hide, as wakatime-cli does.
+
+    A hidden file name becomes `HIDDEN.<ext>`, and the fields that describe the file's content
+    (lines, lineno, cursorpos, dependencies, project_root_count) go with it.
+    """
+    changes: dict[str, Any] = {}
+    if rules.hide_file_names:
+        suffix = PurePath(hb.entity).suffix
+        changes.update(
+            entity=f"HIDDEN{suffix}",
+            lines=None,
+            lineno=None,
+            cursorpos=None,
+            dependencies=None,
+            project_root_count=None,
+        )
+    if rules.hide_project_names and hb.project is not None:
+        changes["project"] = None
+    if rules.hide_branch_names:
+        changes["branch"] = None
+    if rules.hide_dependencies:
+        changes["dependencies"] = None
+    return replace(hb, **changes) if changes else hb
+
