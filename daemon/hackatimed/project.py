@@ -26,7 +26,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -148,12 +148,13 @@ class ProjectDetector:
         changed = _norm(path)
         affected = _governed_folders(changed)
         with self._lock:
-            gitdirs = {f.git.gitdir for f in self._folders.items.values() if f.git is not None}
-            gitdirs.update(entry[1] for entry in self._files.items.values() if entry[1])
-            for gitdir in gitdirs:
-                # A linked worktree's or submodule's HEAD lives in another repository's `.git`.
-                if _is_within(changed, gitdir):
-                    affected.update(self._tops_of(gitdir))
+            # A linked worktree's or a submodule's HEAD lives in another repository's `.git`.
+            for facts in self._folders.items.values():
+                if facts.git is not None and _is_within(changed, facts.git.gitdir):
+                    affected.add(facts.git.top)
+            for _, gitdir, info in self._files.items.values():
+                if gitdir and info.vcs_root and _is_within(changed, gitdir):
+                    affected.add(str(info.vcs_root))
             if not affected:
                 return
             for folder in [k for k in self._folders.items if _under_any(k, affected)]:
@@ -168,17 +169,7 @@ class ProjectDetector:
             git = self._facts(os.path.dirname(file)).git
         if git is None:
             return None
-        relpath = os.path.relpath(file, git.top)
-        if relpath.startswith(os.pardir):
-            return None
-        return vcs.head_blob(git.top, relpath)
-
-    def _tops_of(self, gitdir: str) -> set[str]:
-        tops = {f.git.top for f in self._folders.items.values() if f.git and f.git.gitdir == gitdir}
-        for _, entry_gitdir, info in self._files.items.values():
-            if entry_gitdir == gitdir and info.vcs_root is not None:
-                tops.add(str(info.vcs_root))
-        return tops
+        return vcs.head_blob(git.top, os.path.relpath(file, git.top))
 
     def _facts(self, folder: str) -> _Facts:
         """The markers at or above `folder`, built downward from the nearest cached ancestor."""
@@ -227,7 +218,7 @@ class ProjectDetector:
             info = chosen(name, waka.folder, f"{WAKATIME_PROJECT_FILE} at {waka.folder}")
             if waka.branch:
                 branch_rule = f"{WAKATIME_PROJECT_FILE} at {waka.folder}, line 2"
-                return _replace_branch(info, waka.branch, branch_rule)
+                return replace(info, branch=waka.branch, branch_rule=branch_rule)
             return info
         for folder, name in self._folder_maps:
             if _is_within(file, folder):
@@ -326,18 +317,6 @@ def _git_rule(git: GitCheckout) -> str:
     if git.kind == "submodule":
         return f"git submodule {git.top}"
     return f"git repository {git.top}"
-
-
-def _replace_branch(info: ProjectInfo, branch: str, rule: str) -> ProjectInfo:
-    return ProjectInfo(
-        project=info.project,
-        branch=branch,
-        root=info.root,
-        project_root_count=info.project_root_count,
-        rule=info.rule,
-        vcs_root=info.vcs_root,
-        branch_rule=rule,
-    )
 
 
 def _root_count(file: str, root: str) -> int | None:

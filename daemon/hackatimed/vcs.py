@@ -9,7 +9,7 @@ Every function here answers None for anything missing, half-written or unreadabl
 must never raise because of the state of someone's repository.
 """
 
-# ruff: noqa: PTH112, PTH113, PTH118, PTH119, PTH120, PTH123
+# ruff: noqa: PTH112, PTH113, PTH118, PTH119, PTH120
 # os.path on plain strings, as in project.py: this runs for every folder of a cold detection.
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass
 from typing import Literal
 
@@ -51,12 +52,23 @@ class HgCheckout:
 
 
 def read_first_lines(path: str, count: int) -> list[str] | None:
-    """The first `count` lines of a small text file, stripped; None when it cannot be read."""
+    """The first `count` lines of a small regular file, stripped; None when it cannot be read.
+
+    Opened non-blocking and checked to be a regular file first: a FIFO left where a metadata
+    file should be must not hang the daemon.
+    """
     try:
-        with open(path, "rb") as f:
-            data = f.read(_MAX_META_BYTES)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except (OSError, ValueError):
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = os.read(fd, _MAX_META_BYTES)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
     if not text:
         return []
