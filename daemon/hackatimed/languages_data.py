@@ -1183,6 +1183,7 @@ EXTENSIONS: Final[dict[str, str]] = {
     ".elm": "Elm",
     ".eml": "E-mail",
     ".eps": "PostScript",
+    ".erb": "ERB",  # own
     ".erl": "Erlang",
     ".erl-sh": "Erlang erl session",
     ".es": "Erlang",
@@ -1309,6 +1310,7 @@ EXTENSIONS: Final[dict[str, str]] = {
     ".jsgf": "JSGF",
     ".jsm": "JavaScript",
     ".json": "JSON",
+    ".json5": "JSON5",  # own
     ".jsonc": "JSON with Comments",  # own
     ".jsonl": "JSON",
     ".jsonld": "JSONLD",
@@ -1723,7 +1725,6 @@ EXTENSIONS_CASED: Final[dict[str, str]] = {
     ".BAS": "QBasic",
     ".C": "C++",
     ".H": "C++",
-    ".R": "S",
 }
 
 
