@@ -109,8 +109,8 @@ def test_no_file_gives_every_default_of_the_contract(load: Load, home: Path) -> 
     assert (hb.flush_interval_seconds, hb.machine, hb.editor) == (10, "", "")
     assert hb.dependencies_format == "array"
     assert (config.activity.idle_after_seconds, config.activity.system_idle) == (300, "auto")
-    assert config.privacy == dataclasses.replace(config.privacy, exclude_projects=())
     assert not any(dataclasses.astuple(config.privacy.rules))
+    assert config.privacy.exclude_projects == ()
     assert not config.privacy.exclude_unknown_project
     assert (config.project_map, dict(config.languages)) == ((), {})
     assert config.storage.max_queued == 1_000_000
