@@ -50,13 +50,29 @@ _CPP_SOURCES: Final[frozenset[str]] = frozenset(
 _SIBLING_EXTENSIONS: Final[frozenset[str]] = frozenset({".c", ".m", ".mm", ".h"})
 _CONTENT_BYTES: Final = 4096
 
-_OBJC_MARKERS: Final = re.compile(
-    r"^\s*(@interface|@implementation|@protocol|@end\b|@import\b|#import\b)|@\"", re.MULTILINE
+# Each marker starts with a literal, so each search is a fast scan; one alternation of them all
+# would be tried at every position of the head.
+_OBJC_MARKERS: Final = tuple(
+    re.compile(p)
+    for p in (
+        r"@interface\b",
+        r"@implementation\b",
+        r"@protocol\b",
+        r"@import\b",
+        r"#import\b",
+        r'@"',
+    )
 )
-_CPP_MARKERS: Final = re.compile(
-    r"^\s*(namespace\s+\w*\s*\{|template\s*<|class\s+\w+[^;]*\{|using\s+namespace\b"
-    r"|#include\s*<[a-z_]+>)|\bstd::",
-    re.MULTILINE,
+_CPP_MARKERS: Final = tuple(
+    re.compile(p)
+    for p in (
+        r"namespace\s+\w*\s*\{",
+        r"template\s*<",
+        r"using\s+namespace\b",
+        r"std::",
+        r"#include\s*<[a-z_]+>",
+        r"class\s+\w+\s*[:{]",
+    )
 )
 _MATLAB_MARKERS: Final = re.compile(r"^\s*(%|function\b.*=|end\s*$)", re.MULTILINE)
 _ENV_ASSIGNMENT: Final = re.compile(r"^\w+=")
@@ -273,9 +289,9 @@ def _header(stem: str, folder: _Folder, head: bytes | None) -> LanguageGuess:
     if ".c" in folder.extensions:
         return LanguageGuess("C", "'.h' beside C files")
     text = _text(head)
-    if _OBJC_MARKERS.search(text):
+    if _has_marker(text, _OBJC_MARKERS):
         return LanguageGuess("Objective-C", "'.h' content (Objective-C)")
-    if _CPP_MARKERS.search(text):
+    if _has_marker(text, _CPP_MARKERS):
         return LanguageGuess("C++", "'.h' content (C++)")
     if ".m" in folder.extensions or ".mm" in folder.extensions:
         return LanguageGuess("Objective-C", "'.h' beside Objective-C files")
@@ -286,7 +302,7 @@ def _dot_m(stem: str, folder: _Folder, head: bytes | None) -> LanguageGuess:
     if stem in folder.stems.get(".h", ()):
         return LanguageGuess("Objective-C", f"'.m' beside '{stem}.h'")
     text = _text(head)
-    if _OBJC_MARKERS.search(text):
+    if _has_marker(text, _OBJC_MARKERS):
         return LanguageGuess("Objective-C", "'.m' content (Objective-C)")
     if _MATLAB_MARKERS.search(text):
         return LanguageGuess("Matlab", "'.m' content (MATLAB)")
@@ -296,6 +312,10 @@ def _dot_m(stem: str, folder: _Folder, head: bytes | None) -> LanguageGuess:
         return LanguageGuess("Objective-C", "'.m' beside .h files")
     # wakatime-cli's tie-break between its equal-weight lexers picks Objective-C.
     return LanguageGuess("Objective-C", "extension '.m'")
+
+
+def _has_marker(text: str, markers: tuple[re.Pattern[str], ...]) -> bool:
+    return any(marker.search(text) for marker in markers)
 
 
 def _text(head: bytes | None) -> str:

@@ -1457,6 +1457,7 @@ EXTENSIONS: Final[dict[str, str]] = {
     ".pmod": "Pike",
     ".po": "Gettext Catalog",
     ".podspec": "Ruby",  # own
+    ".pom": "XML",  # own
     ".pony": "Pony",
     ".pot": "Gettext Catalog",
     ".pov": "POVRay",
@@ -1618,6 +1619,7 @@ EXTENSIONS: Final[dict[str, str]] = {
     ".tap": "TAP",
     ".target": "systemd",
     ".tasm": "TASM",
+    ".tcc": "C++",  # own
     ".tcl": "Tcl",
     ".tcsh": "Tcsh",
     ".td": "TableGen",  # own
