@@ -1,0 +1,94 @@
+"""What `run` and `explain` do; cli.py parses and hands over here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+
+from hackatimed.clock import SystemClock
+from hackatimed.config import Config, load_config, resolve_config_path
+from hackatimed.detect import Explanation, HeartbeatBuilder
+from hackatimed.heartbeat import WIRE_FIELDS
+from hackatimed.logs import setup_logging
+
+log = logging.getLogger("hackatimed")
+
+
+def home_of(env: Mapping[str, str]) -> Path:
+    return Path(env["HOME"]) if env.get("HOME") else Path.home()
+
+
+def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from hackatimed.daemon import run_daemon
+    from hackatimed.idle import choose_idle_source
+
+    home = home_of(env)
+    path = resolve_config_path(args.config, env=env)
+
+    def load() -> Config:
+        return load_config(path, env=env, home=home, extra_roots=args.root)
+
+    config = load()
+    setup_logging(config.logging.level, under_journal=bool(env.get("JOURNAL_STREAM")))
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    clock = SystemClock()
+    hostname = socket.gethostname()
+    idle = choose_idle_source(config.activity.system_idle, env=env)
+
+    def builder(c: Config) -> HeartbeatBuilder:
+        return HeartbeatBuilder(c, clock=clock, home=home, hostname=hostname)
+
+    return run_daemon(config, clock=clock, idle=idle, reload_config=load, builder_factory=builder)
+
+
+def cmd_explain(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    home = home_of(env)
+    config = load_config(
+        resolve_config_path(args.config, env=env), env=env, home=home, require_roots=False
+    )
+    builder = HeartbeatBuilder(
+        config, clock=SystemClock(), home=home, hostname=socket.gethostname()
+    )
+    fmt = config.heartbeats.dependencies_format
+    for i, path in enumerate(args.paths):
+        explanation = builder.explain(path)
+        if args.json:
+            hb = explanation.heartbeat
+            print(
+                hb.to_json(fmt)
+                if hb
+                else json.dumps({"entity": str(explanation.path), "skipped": explanation.skipped})
+            )
+        else:
+            if i:
+                print()
+            print(_render(explanation, config))
+    return 0
+
+
+def _render(e: Explanation, config: Config) -> str:
+    lines = [str(e.path)]
+    if e.heartbeat is None:
+        lines.append(f"  no heartbeat: {e.skipped}")
+        if e.project_rule:
+            lines.append(f"  project rule: {e.project_rule}")
+        return "\n".join(lines)
+    why = {"project": e.project_rule, "branch": e.branch_rule, "language": e.language_rule}
+    wire = e.heartbeat.to_wire(config.heartbeats.dependencies_format)
+    for name in WIRE_FIELDS:
+        if name in wire:
+            value = wire[name]
+            shown = ", ".join(value) if isinstance(value, list) else value
+            reason = f"  ({why[name]})" if why.get(name) else ""
+            lines.append(f"  {name:<19}{shown}{reason}")
+        elif name in why:
+            reason = f"  ({why[name]})" if why.get(name) else ""
+            lines.append(f"  {name:<19}(not sent){reason}")
+    if not config.watch.roots:
+        lines.append("  note: no watch.roots configured; the daemon would not see this file")
+    return "\n".join(lines)

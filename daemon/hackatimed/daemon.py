@@ -1,0 +1,299 @@
+"""`hackatimed run`: the one process, one event loop, wiring watcher -> activity -> detect ->
+outbox -> sender.
+
+Blocking work (reading files, git, SQLite) runs in worker threads so the loop stays free to take
+events; watchdog's thread only hands events over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from hackatimed import __version__
+from hackatimed.activity import Coalescer, Edit
+from hackatimed.api import HackatimeClient
+from hackatimed.changes import FileChange
+from hackatimed.clock import Clock
+from hackatimed.config import Config
+from hackatimed.detect import HeartbeatBuilder
+from hackatimed.idle import IdleSource
+from hackatimed.outbox import Outbox
+from hackatimed.sender import Sender
+from hackatimed.status import DaemonStatus, write_status
+from hackatimed.watcher import Watcher
+
+log = logging.getLogger(__name__)
+
+OUTBOX_FILE = "outbox.db"
+# The bounded last send on SIGTERM: long enough for a batch or two, short enough that a
+# shutdown or logout is never held up by a dead network.
+LAST_SEND_SECONDS = 5.0
+STATUS_EVERY_SECONDS = 30.0
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock,
+        idle: IdleSource,
+        reload_config: Callable[[], Config],
+        builder_factory: Callable[[Config], HeartbeatBuilder],
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._idle = idle
+        self._reload_config = reload_config
+        self._builder_factory = builder_factory
+        self._builder = builder_factory(config)
+        self._coalescer = Coalescer(clock=clock)
+        self._outbox = Outbox(
+            config.storage.data_dir / OUTBOX_FILE,
+            clock=clock,
+            max_queued=config.storage.max_queued,
+        )
+        self._changed = asyncio.Event()
+        self._wake_sender = asyncio.Event()
+        self._started_at = clock.wall()
+        self._heartbeats_today = 0
+        self._today = _local_date(clock.wall())
+        self._client: HackatimeClient | None = None
+        self._sender: Sender | None = None
+        self._sender_task: asyncio.Task[None] | None = None
+        self._sender_stop = asyncio.Event()
+        self._watcher: Watcher | None = None
+        self._status_written = 0.0
+
+    async def run(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        self._watcher = Watcher(
+            roots=self._config.watch.roots, sink=self._on_change, loop=loop, clock=self._clock
+        )
+        await asyncio.to_thread(self._watcher.start)
+        self._start_sender()
+        self._write_status()
+        log.info(
+            "hackatimed %s running: %d root(s), data in %s",
+            __version__,
+            len(self._config.watch.roots),
+            self._config.storage.data_dir,
+        )
+        try:
+            while not stop.is_set():
+                if reload.is_set():
+                    reload.clear()
+                    await self._reload()
+                await self._wait_for_work(stop, reload)
+                await self._process(self._coalescer.pop_due())
+                self._maybe_write_status()
+        finally:
+            await self._shutdown()
+
+    # -- events -----------------------------------------------------------------------------
+
+    def _on_change(self, change: FileChange) -> None:
+        """On the loop thread, for every file event: cheap checks only."""
+        if self._builder.on_meta_change(change.path):
+            return
+        if not self._builder.accepts(change.path):
+            return
+        self._coalescer.add(change)
+        self._changed.set()
+
+    async def _wait_for_work(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
+        due = self._coalescer.next_due()
+        timeout = STATUS_EVERY_SECONDS
+        if due is not None:
+            timeout = min(timeout, max(0.0, due - self._clock.monotonic()))
+        self._changed.clear()
+        waiters = [asyncio.ensure_future(e.wait()) for e in (stop, reload, self._changed)]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+
+    async def _process(self, edits: list[Edit]) -> None:
+        if not edits:
+            return
+        heartbeats = await asyncio.to_thread(self._builder.build_many, edits)
+        if not heartbeats:
+            return
+        fmt = self._config.heartbeats.dependencies_format
+        items = [(hb.time, hb.to_json(fmt)) for hb in heartbeats]
+        await asyncio.to_thread(self._outbox.add, items)
+        self._count_today(len(items))
+        for hb in heartbeats:
+            log.info("heartbeat %s (%s)", hb.entity, hb.project or "no project")
+        self._wake_sender.set()
+        self._write_status()
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _start_sender(self) -> None:
+        api = self._config.api
+        if api.key is None:
+            log.warning(
+                "no API key is set: heartbeats are kept in the local queue and will be sent once "
+                "a key is configured (run `hackatimed init`, or set api.key, then send SIGHUP)"
+            )
+            return
+        self._client = HackatimeClient(
+            api.url,
+            api.key,
+            timeout_seconds=api.timeout_seconds,
+            user_agent=self._builder.user_agent,
+            machine=self._builder.machine,
+        )
+        hb = self._config.heartbeats
+        self._sender = Sender(
+            self._outbox,
+            self._client,
+            clock=self._clock,
+            batch_size=hb.batch_size,
+            flush_interval_seconds=hb.flush_interval_seconds,
+        )
+        self._sender_stop = asyncio.Event()
+        self._sender_task = asyncio.create_task(
+            self._sender.run(self._sender_stop, self._wake_sender)
+        )
+
+    async def _stop_sender(self) -> None:
+        if self._sender_task is not None:
+            self._sender_stop.set()
+            await self._sender_task
+            self._sender_task = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # -- reload and shutdown ------------------------------------------------------------------
+
+    async def _reload(self) -> None:
+        try:
+            new = await asyncio.to_thread(self._reload_config)
+        except Exception as exc:  # any bad config: keep running on the old one
+            log.error("config not reloaded, still running on the previous one: %s", exc)
+            return
+        old = self._config
+        # The data dir and queue limit need a restart; say so rather than half-apply them.
+        if new.storage != old.storage:
+            log.warning("storage settings change only on restart; they are kept as they were")
+            new = replace(new, storage=old.storage)
+        self._config = new
+        self._builder = self._builder_factory(new)
+        if self._watcher is not None:
+            self._watcher.set_roots(new.watch.roots)
+        await self._stop_sender()
+        self._start_sender()
+        log.info("configuration reloaded: %d root(s)", len(new.watch.roots))
+        self._write_status()
+
+    async def _shutdown(self) -> None:
+        log.info("stopping: saving pending heartbeats")
+        if self._watcher is not None:
+            await asyncio.to_thread(self._watcher.stop)
+        await self._process(self._coalescer.pop_all())
+        if self._sender_task is not None:
+            self._sender_stop.set()
+            await self._sender_task
+            self._sender_task = None
+        if self._sender is not None:
+            deadline = self._clock.monotonic() + LAST_SEND_SECONDS
+            try:
+                await self._sender.drain(deadline_monotonic=deadline)
+            except Exception as exc:  # the queue is safe on disk; the next start sends it
+                log.warning("last send before exit failed: %s", exc)
+        await self._stop_sender()
+        self._write_status(running=False)
+        await asyncio.to_thread(self._outbox.close)
+        log.info("stopped")
+
+    # -- status ---------------------------------------------------------------------------------
+
+    def _count_today(self, n: int) -> None:
+        today = _local_date(self._clock.wall())
+        if today != self._today:
+            self._today, self._heartbeats_today = today, 0
+        self._heartbeats_today += n
+
+    def _maybe_write_status(self) -> None:
+        if self._clock.wall() - self._status_written >= STATUS_EVERY_SECONDS:
+            self._write_status()
+
+    def _write_status(self, *, running: bool = True) -> None:
+        sender = self._sender.state if self._sender is not None else None
+        idle_seconds = self._idle.idle_seconds()
+        watcher = self._watcher
+        status = DaemonStatus(
+            pid=os.getpid(),
+            started_at=self._started_at,
+            version=__version__,
+            config_path=str(self._config.source) if self._config.source else None,
+            roots=tuple(str(r) for r in self._config.watch.roots),
+            watched_roots=tuple(str(r) for r in watcher.watched_roots) if watcher else (),
+            idle_source=self._idle.name,
+            idle=None
+            if idle_seconds is None
+            else idle_seconds >= self._config.activity.idle_after_seconds,
+            key_configured=self._config.api.key is not None,
+            key_refused=bool(sender and sender.key_refused),
+            last_success_at=sender.last_success_wall if sender else None,
+            last_error=sender.last_error if sender else None,
+            heartbeats_today=self._heartbeats_today,
+            today=self._today,
+            watch_errors=tuple(watcher.errors) if watcher else (),
+            running=running,
+            updated_at=self._clock.wall(),
+        )
+        try:
+            write_status(self._config.storage.data_dir, status)
+        except OSError as exc:
+            log.warning("could not write the status file: %s", exc)
+        self._status_written = self._clock.wall()
+
+
+def _local_date(wall: float) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(wall))
+
+
+def outbox_path(data_dir: Path) -> Path:
+    return data_dir / OUTBOX_FILE
+
+
+def run_daemon(
+    config: Config,
+    *,
+    clock: Clock,
+    idle: IdleSource,
+    reload_config: Callable[[], Config],
+    builder_factory: Callable[[Config], HeartbeatBuilder],
+) -> int:
+    """Run until SIGTERM or SIGINT; SIGHUP reloads the configuration. Returns the exit status."""
+
+    async def main() -> None:
+        import signal
+
+        loop = asyncio.get_running_loop()
+        stop, reload = asyncio.Event(), asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, reload.set)
+        daemon = Daemon(
+            config,
+            clock=clock,
+            idle=idle,
+            reload_config=reload_config,
+            builder_factory=builder_factory,
+        )
+        await daemon.run(stop, reload)
+
+    asyncio.run(main())
+    return 0
