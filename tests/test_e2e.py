@@ -74,7 +74,12 @@ def test_a_saved_file_becomes_a_heartbeat(
     assert hb["operating_system"] == (
         "linux" if sys.platform.startswith("linux") else hb["operating_system"]
     )
-    assert hb["user_agent"] == request.headers["User-Agent"]
+    # The field takes wakatime-cli's shape so that Hackatime parses the editor out of it.
+    editor = f"{hb['editor']}/unknown " if "editor" in hb else ""
+    assert hb["user_agent"] == (
+        f"wakatime/hackatimed-{__version__} ({request.headers['User-Agent'].split('(')[1]}"
+        f" {editor}hackatimed/{__version__}"
+    )
     assert platform.python_version() in hb["user_agent"]
     assert KEY not in daemon.output()
 

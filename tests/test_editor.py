@@ -309,3 +309,22 @@ def test_user_agent_has_the_contract_shape() -> None:
     assert match.group(1) == __version__
     assert match.group(2) == platform.system().lower()
     assert match.group(5) == ".".join(map(str, sys.version_info[:3]))
+
+
+# Hackatime's older User-Agent pattern (app/controllers/.../wakatime_service.rb), as a regex:
+# the editor is the product after the runtime. The newer parser agrees on these strings.
+_HACKATIME_UA = re.compile(r"wakatime/[^ ]+ \(([^)]+)\)(?: [^ ]+ ([^/]+)(?:/([^/]+))?)?")
+
+
+@pytest.mark.parametrize(
+    ("detected", "parsed"), [("vim", "vim"), ("vscode", "vscode"), (None, "hackatimed")]
+)
+def test_heartbeat_user_agent_lets_hackatime_read_the_editor(
+    detected: str | None, parsed: str
+) -> None:
+    ua = editor.heartbeat_user_agent(__version__, detected)
+    match = _HACKATIME_UA.match(ua)
+    assert match is not None
+    assert match.group(1).split("-")[0] == platform.system().lower()
+    assert match.group(2) == parsed
+    assert ua.endswith(f"hackatimed/{__version__}")

@@ -22,7 +22,12 @@ from hackatimed.clock import Clock
 from hackatimed.config import Config
 from hackatimed.content import ContentTracker, Snapshot, read_snapshot
 from hackatimed.dependencies import parse_dependencies
-from hackatimed.editor import EditorDetector, operating_system_name, user_agent
+from hackatimed.editor import (
+    EditorDetector,
+    heartbeat_user_agent,
+    operating_system_name,
+    user_agent,
+)
 from hackatimed.heartbeat import Heartbeat, apply_privacy
 from hackatimed.ignore import IgnoreRules, is_rule_file
 from hackatimed.language import LanguageDetector
@@ -164,12 +169,13 @@ class HeartbeatBuilder:
         if snapshot.data is not None and not snapshot.binary and language.name is not None:
             text = snapshot.data[:MAX_DEPENDENCY_BYTES].decode("utf-8", errors="replace")
             dependencies = parse_dependencies(language.name, text) or None
+        editor = self._editors.editor_for(info.root)
         hb = Heartbeat(
             entity=str(path),
             time=at,
             category=self._config.heartbeats.category,
             is_write=is_write,
-            user_agent=self.user_agent,
+            user_agent=heartbeat_user_agent(__version__, editor),
             project=info.project,
             branch=info.branch,
             language=language.name,
@@ -181,7 +187,7 @@ class HeartbeatBuilder:
             project_root_count=info.project_root_count,
             dependencies=dependencies,
             machine=self.machine or None,
-            editor=self._editors.editor_for(info.root),
+            editor=editor,
             operating_system=self._os,
         )
         return Explanation(

@@ -343,12 +343,35 @@ def operating_system_name(platform: str = sys.platform, *, release: str | None =
     return re.sub(r"\d+$", "", platform) or platform
 
 
-def user_agent(version: str) -> str:
-    """`hackatimed/<version> (<os>-<release>-<arch>) python/<version>`, as in DESIGN.md.
-
-    The platform part follows wakatime-cli's (`linux-6.1.0-amd64`, `darwin-23.1.0-arm64`).
-    """
+def _platform_part() -> str:
     system = (_platform.system() or sys.platform).lower()
     release = _platform.release() or "unknown"
     arch = _platform.machine() or "unknown"
-    return f"hackatimed/{version} ({system}-{release}-{arch}) python/{_platform.python_version()}"
+    return f"{system}-{release}-{arch}"
+
+
+def user_agent(version: str) -> str:
+    """`hackatimed/<version> (<os>-<release>-<arch>) python/<version>`, as in DESIGN.md: the
+    HTTP User-Agent header of every request.
+
+    The platform part follows wakatime-cli's (`linux-6.1.0-amd64`, `darwin-23.1.0-arm64`).
+    """
+    return f"hackatimed/{version} ({_platform_part()}) python/{_platform.python_version()}"
+
+
+def heartbeat_user_agent(version: str, editor: str | None) -> str:
+    """The `user_agent` field of a heartbeat, shaped so Hackatime reads the editor from it.
+
+    DESIGN.md expected the server to take `editor` and `operating_system` from the fields when
+    the User-Agent is not wakatime-cli's. Hackatime's ingest does the opposite: it prefers what
+    it parses from the heartbeat's `user_agent` (`parsed_ua[:editor].presence || attrs[:editor]`)
+    and parses `hackatimed/...` as the editor "hackatimed" (older servers: editor "0.1.0", OS
+    "hackatimed"). So the field takes wakatime-cli's shape, `wakatime/<ver> (<platform>)
+    <runtime> <editor>/<ver> <plugin>/<ver>`, which both parsers read as the detected editor
+    and the right OS, and still names hackatimed and its version.
+    """
+    product = f"{editor}/unknown " if editor else ""
+    return (
+        f"wakatime/hackatimed-{version} ({_platform_part()}) "
+        f"python/{_platform.python_version()} {product}hackatimed/{version}"
+    )
