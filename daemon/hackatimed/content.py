@@ -139,6 +139,7 @@ class ContentTracker:
     footprint goals (issue 7: under 60 MB resident at rest, under 20 MB growth in a storm).
     A forgotten file is remembered as "seen" (up to ``max_forgotten`` paths): its next save gets
     no line changes rather than a diff against git HEAD that would count old edits twice.
+    Not thread-safe: callers in worker threads hold one lock around ``observe``/``forget``.
     """
 
     def __init__(self, *, byte_budget: int = 8 * 1024 * 1024, max_forgotten: int = 4096) -> None:
