@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from daemon_proc import DaemonProcess, clean_env, write_config
 from fakeserver import FakeHackatime
 from gitrepo import make_repo
-
 from hackatimed import __version__
 
 KEY = "6f1f0e51-0000-4000-8000-00000000e2e0"

@@ -14,7 +14,6 @@ LRUs. `invalidate()` drops what a changed `.git`, `HEAD`, `.hg/branch` or `.waka
 affects. A warm `detect()` is one dict lookup under a lock; nothing touches the disk.
 """
 
-# ruff: noqa: PTH100, PTH113, PTH118, PTH119, PTH120, PTH206
 # os.path on plain strings, not pathlib: the folder walk and the cache keys are strings, and
 # os.path's string functions cost a fraction of building Path objects on every step.
 

@@ -9,7 +9,6 @@ Every function here answers None for anything missing, half-written or unreadabl
 must never raise because of the state of someone's repository.
 """
 
-# ruff: noqa: PTH112, PTH113, PTH118, PTH119, PTH120
 # os.path on plain strings, as in project.py: this runs for every folder of a cold detection.
 
 from __future__ import annotations
