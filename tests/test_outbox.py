@@ -332,6 +332,7 @@ def test_a_closed_outbox_refuses_work(db: Path, clock: FakeClock) -> None:
 
 CLAIMER = """
 import sys
+import time
 from pathlib import Path
 from hackatimed.clock import SystemClock
 from hackatimed.outbox import Outbox
@@ -341,6 +342,7 @@ print("ready", flush=True)
 sys.stdin.readline()
 while batch := ob.claim(25):
     print(" ".join(str(q.id) for q in batch), flush=True)
+    time.sleep(0.002)  # the request to the server, during which the others claim
 ob.close()
 """
 
