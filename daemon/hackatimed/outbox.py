@@ -540,8 +540,8 @@ class Outbox:
         if seen is not None and seen[0] is not None and now < seen[0] - _CLOCK_STEP_SECONDS:
             step = seen[0] - now
             moved = conn.execute(
-                "UPDATE queue SET next_attempt = next_attempt - ?, lease_expires = lease_expires - ?"
-                " WHERE next_attempt > ?",
+                "UPDATE queue SET next_attempt = next_attempt - ?,"
+                " lease_expires = lease_expires - ? WHERE next_attempt > ?",
                 (step, step, now),
             ).rowcount
             log.warning(
