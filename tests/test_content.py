@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -350,6 +351,32 @@ def test_budget_default_holds_several_of_the_largest_files() -> None:
     assert tracker.budget_used() == 4 * len(data)
     tracker.observe(Path("/f4"), snap(data), baseline=no_baseline)
     assert tracker.budget_used() == 4 * len(data)
+
+
+def test_concurrent_callers_keep_the_budget_accounting_exact() -> None:
+    tracker = ContentTracker(byte_budget=64 * 1024)
+    paths = [Path(f"/p{i}") for i in range(40)]
+    errors: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        try:
+            for n in range(300):
+                path = paths[(seed * 7 + n) % len(paths)]
+                if n % 11 == 0:
+                    tracker.forget(path)
+                else:
+                    tracker.observe(path, snap(b"x\n" * (n % 50 + seed)), baseline=lambda: b"")
+        except BaseException as e:  # surfaced below; a thread's exception is otherwise lost
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert tracker.budget_used() == sum(len(v) for v in tracker._contents.values())
+    assert tracker.budget_used() <= 64 * 1024
 
 
 # --- cost ---------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,7 +140,7 @@ class ContentTracker:
     footprint goals (issue 7: under 60 MB resident at rest, under 20 MB growth in a storm).
     A forgotten file is remembered as "seen" (up to ``max_forgotten`` paths): its next save gets
     no line changes rather than a diff against git HEAD that would count old edits twice.
-    Not thread-safe: callers in worker threads hold one lock around ``observe``/``forget``.
+    Safe to call from several threads; the caller's ``baseline()`` runs outside the lock.
     """
 
     def __init__(self, *, byte_budget: int = 8 * 1024 * 1024, max_forgotten: int = 4096) -> None:
@@ -148,6 +149,7 @@ class ContentTracker:
         self._contents: OrderedDict[Path, bytes] = OrderedDict()
         self._forgotten: OrderedDict[Path, None] = OrderedDict()
         self._used = 0
+        self._lock = threading.Lock()
 
     def observe(
         self, path: Path, snapshot: Snapshot, *, baseline: Callable[[], bytes | None]
@@ -157,10 +159,17 @@ class ContentTracker:
             # Unreadable now: keep what we had, so the next readable save diffs against it.
             return _NOTHING
         if snapshot.binary or len(data) > MAX_LINES_BYTES:
-            self._drop(path)
+            with self._lock:
+                self._pop(path)
+                self._mark_forgotten(path)
             return _NOTHING
-        previous = self._previous(path, baseline)
-        self._remember(path, data)
+        with self._lock:
+            previous = self._pop(path)
+            seen = previous is not None or path in self._forgotten
+            self._forgotten.pop(path, None)
+            self._remember(path, data)
+        if not seen:  # git is asked outside the lock
+            previous = _baseline(path, baseline)
         lines = count_lines(data)
         if previous is None:
             return ContentFacts(lines=lines)
@@ -168,27 +177,13 @@ class ContentTracker:
 
     def forget(self, path: Path) -> None:
         """The file is gone (deleted or renamed away): its next version starts afresh."""
-        self._pop(path)
-        self._forgotten.pop(path, None)
+        with self._lock:
+            self._pop(path)
+            self._forgotten.pop(path, None)
 
     def budget_used(self) -> int:
-        return self._used
-
-    def _previous(self, path: Path, baseline: Callable[[], bytes | None]) -> bytes | None:
-        previous = self._pop(path)
-        if previous is not None:
-            return previous
-        if path in self._forgotten:
-            del self._forgotten[path]
-            return None
-        try:
-            base = baseline()
-        except Exception:  # the caller's git lookup must not cost the heartbeat
-            log.debug("no baseline for %s", path, exc_info=True)
-            return None
-        if base is None or is_binary(base) or len(base) > MAX_LINES_BYTES:
-            return None
-        return base
+        with self._lock:
+            return self._used
 
     def _remember(self, path: Path, data: bytes) -> None:
         if len(data) > self._budget:
@@ -201,10 +196,6 @@ class ContentTracker:
             self._used -= len(old)
             self._mark_forgotten(old_path)
 
-    def _drop(self, path: Path) -> None:
-        self._pop(path)
-        self._mark_forgotten(path)
-
     def _pop(self, path: Path) -> bytes | None:
         data = self._contents.pop(path, None)
         if data is not None:
@@ -216,6 +207,17 @@ class ContentTracker:
         self._forgotten.move_to_end(path)
         while len(self._forgotten) > self._max_forgotten:
             self._forgotten.popitem(last=False)
+
+
+def _baseline(path: Path, baseline: Callable[[], bytes | None]) -> bytes | None:
+    try:
+        base = baseline()
+    except Exception:  # the caller's git lookup must not cost the heartbeat
+        log.debug("no baseline for %s", path, exc_info=True)
+        return None
+    if base is None or is_binary(base) or len(base) > MAX_LINES_BYTES:
+        return None
+    return base
 
 
 def _diff(old: bytes, new: bytes, lines: int) -> ContentFacts:
