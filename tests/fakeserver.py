@@ -34,6 +34,7 @@ import json
 import re
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,7 @@ class RecordedRequest:
     headers: CIMultiDict[str]
     body: bytes
     json: Any  # the parsed body, or None when it was empty or not JSON
+    received: float  # time.monotonic() on arrival, to measure the client's waits
 
 
 @dataclass(slots=True)
@@ -263,12 +265,12 @@ class FakeHackatime:
         if not isinstance(item, dict):
             return [{"error": "Heartbeat must be an object", "type": "invalid"}, 422]
         hb = {k: item[k] for k in KNOWN_FIELDS if k in item}
-        time = _normalise_time(hb.get("time"))
-        if time is None:
+        when = _normalise_time(hb.get("time"))
+        if when is None:
             return [{"error": "Time is not a valid timestamp", "type": "invalid_time"}, 422]
         if hb.get("entity") in self.reject_entities:
             return [{"error": "Rejected by the test", "type": "rejected"}, 422]
-        hb["time"] = time
+        hb["time"] = when
         if not hb.get("category"):
             hb["category"] = "browsing" if hb.get("type") in ("domain", "url") else "coding"
         deps = hb.get("dependencies")
@@ -342,6 +344,7 @@ def _recorded(request: web.Request, body: bytes) -> RecordedRequest:
         headers=CIMultiDict(request.headers),
         body=body,
         json=_json_or_none(body),
+        received=time.monotonic(),
     )
 
 

@@ -344,8 +344,10 @@ class Sender:
                 log.warning("the server rejected heartbeat %d: %s", row.id, reason)
             else:
                 retried.setdefault(reason, []).append(row)
-        await asyncio.to_thread(self._outbox.delete, accepted)
-        await asyncio.to_thread(self._outbox.reject, rejected)
+        if accepted:
+            await asyncio.to_thread(self._outbox.delete, accepted)
+        if rejected:
+            await asyncio.to_thread(self._outbox.reject, rejected)
         for reason, again in retried.items():
             log.info(
                 "the server did not accept %d heartbeat(s) (%s); queued again", len(again), reason
@@ -397,7 +399,7 @@ class Sender:
         delay = self._backoff.delay(self._rng)
         self._pause(delay, message)
         level = logging.WARNING if self._backoff.failures == 1 else logging.INFO
-        log.log(level, "%s Next try in %.0f s.", message, delay)
+        log.log(level, "%s Next try in %.3g s.", message, delay)
         return message
 
     def _rate_limited(self, exc: RateLimited) -> float:
@@ -410,9 +412,9 @@ class Sender:
         message = str(exc)
         if not self._state.key_refused:
             log.error(
-                "%s Heartbeats stay queued; sending is retried every %.0f minutes and on SIGHUP.",
+                "%s Heartbeats stay queued; sending is retried every %s and on SIGHUP.",
                 message,
-                self._auth_retry / 60,
+                _spoken(self._auth_retry),
             )
         self._pause(self._auth_retry, message)
         self._state = replace(self._state, key_refused=True)
@@ -421,6 +423,13 @@ class Sender:
     def _pause(self, seconds: float, message: str) -> None:
         self._paused_until = self._now() + seconds
         self._state = replace(self._state, last_error=message, last_error_wall=self._clock.wall())
+
+
+def _spoken(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.3g} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} minutes"
 
 
 def _local_date(wall: float) -> dt.date:
