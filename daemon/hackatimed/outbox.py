@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sqlite3
 import threading
 import uuid
@@ -186,7 +187,8 @@ class Outbox:
         self._lease = lease_seconds
         self._max_in_memory = max(1, max_in_memory)
         self._max_rejected = max(1, max_rejected)
-        self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        # host:pid:nonce, so a later process on this host can tell a dead claimer's leases.
+        self._owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._lock = threading.Lock()
         self._held: deque[tuple[float, str]] = deque()
         self._held_dropped = 0
@@ -195,6 +197,8 @@ class Outbox:
         self._ident: tuple[int, int] | None = None
         self._closed = False
         self._open()
+        with self._lock:
+            self._guarded(self._reclaim_dead_leases, "take over the leases of dead claimers")
 
     # ---- public interface -------------------------------------------------------------
 
@@ -530,6 +534,30 @@ class Outbox:
                 )
         return [QueuedHeartbeat(*row) for row in rows]
 
+    def _reclaim_dead_leases(self) -> None:
+        """Free the leases of claimers on this host that no longer run (a daemon killed with
+        -9, a crashed `sync`): their rows are due at once instead of after the lease runs out.
+
+        A reused pid only keeps a lease until it expires, as before. Done once, at open: a
+        process that starts is exactly when a dead predecessor's rows need picking up.
+        """
+        with self._write() as conn:
+            owners = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT DISTINCT lease_owner FROM queue WHERE lease_owner IS NOT NULL"
+                )
+            ]
+            dead = [o for o in owners if _dead_owner(o)]
+            for owner in dead:
+                conn.execute(
+                    "UPDATE queue SET lease_owner = NULL, lease_expires = NULL,"
+                    " next_attempt = ? WHERE lease_owner = ?",
+                    (self._clock.wall(), owner),
+                )
+        if dead:
+            log.info("took over the queued heartbeats of %d stopped process(es)", len(dead))
+
     def _follow_clock_back(self, conn: sqlite3.Connection, now: float) -> None:
         """After the wall clock steps back, move every future time back with it.
 
@@ -635,3 +663,22 @@ class Outbox:
             next_due=next_due,
             last_error=meta["last_error"],
         )
+
+
+_HOST = socket.gethostname()
+
+
+def _dead_owner(owner: str) -> bool:
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != _HOST or not parts[1].isdigit():
+        return False  # another host's claimer, or an older format: let the lease expire
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
