@@ -78,7 +78,7 @@ class Daemon:
         )
         await asyncio.to_thread(self._watcher.start)
         self._start_sender()
-        self._write_status()
+        await self._publish_status()
         log.info(
             "hackatimed %s running: %d root(s), data in %s",
             __version__,
@@ -92,7 +92,8 @@ class Daemon:
                     await self._reload()
                 await self._wait_for_work(stop, reload)
                 await self._process(self._coalescer.pop_due())
-                self._maybe_write_status()
+                if self._clock.wall() - self._status_written >= STATUS_EVERY_SECONDS:
+                    await self._publish_status()
         finally:
             await self._shutdown()
 
@@ -133,7 +134,7 @@ class Daemon:
         for hb in heartbeats:
             log.info("heartbeat %s (%s)", hb.entity, hb.project or "no project")
         self._wake_sender.set()
-        self._write_status()
+        await self._publish_status()
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -194,7 +195,7 @@ class Daemon:
         await self._stop_sender()
         self._start_sender()
         log.info("configuration reloaded: %d root(s)", len(new.watch.roots))
-        self._write_status()
+        await self._publish_status()
 
     async def _shutdown(self) -> None:
         log.info("stopping: saving pending heartbeats")
@@ -212,7 +213,7 @@ class Daemon:
             except Exception as exc:  # the queue is safe on disk; the next start sends it
                 log.warning("last send before exit failed: %s", exc)
         await self._stop_sender()
-        self._write_status(running=False)
+        await self._publish_status(running=False)
         await asyncio.to_thread(self._outbox.close)
         log.info("stopped")
 
@@ -224,13 +225,13 @@ class Daemon:
             self._today, self._heartbeats_today = today, 0
         self._heartbeats_today += n
 
-    def _maybe_write_status(self) -> None:
-        if self._clock.wall() - self._status_written >= STATUS_EVERY_SECONDS:
-            self._write_status()
+    async def _publish_status(self, *, running: bool = True) -> None:
+        # An idle source may ask another process (D-Bus, ioreg): never on the loop's thread.
+        idle_seconds = await asyncio.to_thread(self._idle.idle_seconds)
+        self._write_status(idle_seconds, running=running)
 
-    def _write_status(self, *, running: bool = True) -> None:
+    def _write_status(self, idle_seconds: float | None, *, running: bool) -> None:
         sender = self._sender.state if self._sender is not None else None
-        idle_seconds = self._idle.idle_seconds()
         watcher = self._watcher
         status = DaemonStatus(
             pid=os.getpid(),
