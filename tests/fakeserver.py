@@ -90,6 +90,7 @@ class FakeHackatime:
         self.requests: list[RecordedRequest] = []
         self.heartbeats: list[dict[str, Any]] = []
         self.stored_count = 0
+        self.request_count = 0  # to /api/..., kept even when not recording
         self._record = record  # False (benchmarks): keep only counts and dedup hashes
         self._host, self._port = host, port
         self._hashes: dict[str, dict[str, Any]] = {}
@@ -205,6 +206,7 @@ class FakeHackatime:
         if request.path.startswith("/_fake/"):
             return await handler(request)
         with self._cond:
+            self.request_count += 1
             if self._record:
                 self.requests.append(_recorded(request, body))
             faults = self._faults
@@ -332,7 +334,7 @@ class FakeHackatime:
     async def _state(self, request: web.Request) -> web.Response:
         with self._cond:
             return web.json_response(
-                {"requests": len(self.requests), "heartbeats": self.stored_count}
+                {"requests": self.request_count, "heartbeats": self.stored_count}
             )
 
 

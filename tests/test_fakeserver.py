@@ -311,6 +311,6 @@ def test_command_line_server() -> None:
         with urlopen(url + BULK, [hb()]) as resp:
             assert resp.status == 201
         with urlopen(url.removesuffix("/api") + "/_fake/state") as resp:
-            assert json.load(resp) == {"requests": 0, "heartbeats": 1}
+            assert json.load(resp) == {"requests": 1, "heartbeats": 1}
         proc.terminate()
         assert proc.wait(10) == 0
