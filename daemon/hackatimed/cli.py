@@ -41,6 +41,63 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     explain.add_argument("--json", action="store_true", help="one wire-format object per line")
     explain.set_defaults(func=_lazy("hackatimed.commands", "cmd_explain"))
+
+    init = sub.add_parser(
+        "init",
+        parents=[common],
+        help="write the config file (asks for what it cannot find)",
+        description="Write the config file, mode 0600. The API key comes from "
+        "$HACKATIME_API_KEY or ~/.wakatime.cfg, or is asked for on the terminal (never as an "
+        "argument, which other users could see).",
+    )
+    init.add_argument(
+        "--root", action="append", type=Path, default=[], metavar="PATH", help="a folder to watch"
+    )
+    init.add_argument("--force", action="store_true", help="overwrite an existing config file")
+    init.set_defaults(func=_lazy("hackatimed.cmd_init", "cmd_init"))
+
+    status = sub.add_parser(
+        "status", parents=[common], help="is the daemon running, and what is queued"
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable")
+    status.set_defaults(func=_lazy("hackatimed.cmd_status", "cmd_status"))
+
+    today = sub.add_parser("today", parents=[common], help="today's total from the server")
+    today.add_argument("--json", action="store_true", help="the server's answer as it is")
+    today.set_defaults(func=_lazy("hackatimed.cmd_stats", "cmd_today"))
+
+    stats = sub.add_parser(
+        "stats", parents=[common], help="time per project and language, from the server"
+    )
+    stats.add_argument("--start", metavar="DATE", help="first day, like 2026-01-31")
+    stats.add_argument("--end", metavar="DATE", help="last day, like 2026-02-06")
+    stats.add_argument(
+        "--features",
+        metavar="LIST",
+        help="projects, languages or both, comma-separated (default: both)",
+    )
+    stats.add_argument("--json", action="store_true", help="the server's answer as it is")
+    stats.set_defaults(func=_lazy("hackatimed.cmd_stats", "cmd_stats"))
+
+    sync = sub.add_parser("sync", parents=[common], help="send every queued heartbeat now")
+    sync.add_argument("--json", action="store_true", help="the outcome as one JSON object")
+    sync.set_defaults(func=_lazy("hackatimed.cmd_sync", "cmd_sync"))
+
+    doctor = sub.add_parser(
+        "doctor", parents=[common], help="check the setup, with the fix for each problem"
+    )
+    doctor.set_defaults(func=_lazy("hackatimed.doctor", "cmd_doctor"))
+
+    for name, verb in (("install-service", "install"), ("uninstall-service", "uninstall")):
+        service = sub.add_parser(
+            name,
+            parents=[common],
+            help=f"{verb} the systemd user unit or launchd agent that runs the daemon at login",
+        )
+        service.add_argument(
+            "--dry-run", action="store_true", help="print the file and the commands instead"
+        )
+        service.set_defaults(func=_lazy("hackatimed.cmd_service", f"cmd_{verb}_service"))
     return parser
 
 
@@ -56,11 +113,11 @@ def _lazy(module: str, name: str) -> Command:
     return command
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        result: int = args.func(args, os.environ)
+        result: int = args.func(args, os.environ if env is None else env)
         return result
     except HackatimedError as exc:
         print(f"hackatimed: {exc}", file=sys.stderr)

@@ -1,0 +1,98 @@
+"""What the one-shot commands share: loading the config, a client, and server errors said for a
+person at a terminal rather than for the daemon's log."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Coroutine, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+
+from hackatimed.config import API_KEY_ENV, Config, load_config, resolve_config_path
+from hackatimed.errors import ConfigError, HackatimedError
+
+if TYPE_CHECKING:
+    from hackatimed.api import HackatimeClient
+
+_T = TypeVar("_T")
+
+KEY_PAGE = "https://hackatime.hackclub.com/my/wakatime_setup"
+# The api module words transient failures for the daemon, which retries by itself.
+_DAEMON_TAIL = "; will retry."
+
+
+def home_of(env: Mapping[str, str]) -> Path:
+    return Path(env["HOME"]) if env.get("HOME") else Path.home()
+
+
+def config_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
+    return resolve_config_path(args.config, env=env)
+
+
+def load(
+    args: argparse.Namespace, env: Mapping[str, str], *, require_roots: bool = False
+) -> Config:
+    return load_config(
+        config_path(args, env), env=env, home=home_of(env), require_roots=require_roots
+    )
+
+
+def show_warnings(config: Config, stream: TextIO) -> None:
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=stream)
+
+
+def no_key_error(path: Path) -> ConfigError:
+    return ConfigError(
+        "No Hackatime API key is set. Run `hackatimed init` (it asks for the key), or set "
+        f"api.key or api.key_file in {path}, or ${API_KEY_ENV}. Your key is on {KEY_PAGE}."
+    )
+
+
+def client_for(config: Config, path: Path) -> HackatimeClient:
+    """A `HackatimeClient` for the config's server and key; ConfigError (exit 2) with no key.
+
+    Imported here, not at the top: `status` and `init` should not pay for loading aiohttp.
+    """
+    from hackatimed import __version__
+    from hackatimed.api import HackatimeClient
+    from hackatimed.editor import user_agent
+
+    if config.api.key is None:
+        raise no_key_error(path)
+    return HackatimeClient(
+        config.api.url,
+        config.api.key,
+        timeout_seconds=config.api.timeout_seconds,
+        user_agent=user_agent(__version__),
+    )
+
+
+def for_a_person(exc: HackatimedError) -> HackatimedError:
+    """A server error reworded for a command that runs once: no "will retry", say what to do."""
+    from hackatimed.api import RateLimited, TransientError
+    from hackatimed.output import duration
+
+    if isinstance(exc, RateLimited):
+        return HackatimedError(
+            "The Hackatime server is limiting requests from this machine; try again in "
+            f"{duration(exc.retry_after) if exc.retry_after >= 1 else 'a moment'}."
+        )
+    if isinstance(exc, TransientError):
+        return HackatimedError(reworded(str(exc)))
+    return exc
+
+
+def reworded(message: str) -> str:
+    """A daemon's "will retry" message about a failed request, as advice for a person."""
+    if not message.endswith(_DAEMON_TAIL):
+        return message
+    return (
+        f"{message.removesuffix(_DAEMON_TAIL)}. Check your network connection; if it works, the "
+        "server is having trouble: try again in a few minutes. Queued heartbeats are kept."
+    )
+
+
+def run(coro: Coroutine[Any, Any, _T]) -> _T:
+    return asyncio.run(coro)

@@ -1,0 +1,131 @@
+"""`hackatimed install-service` and `uninstall-service`, through `hackatimed.service`.
+
+Install checks first that the service could work: the config loads and names folders to watch.
+The unit always names the config file by its absolute path, so the service finds the same file
+whatever its environment holds. A key that lives only in `$HACKATIME_API_KEY` is worth a warning:
+a service does not see the variables of the shell that installed it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from hackatimed.cmd_common import config_path, home_of
+from hackatimed.config import API_KEY_ENV, Config, load_config
+from hackatimed.errors import EXIT_OK, ConfigError
+from hackatimed.service import (
+    Runner,
+    apply,
+    daemon_command,
+    plan_install,
+    plan_uninstall,
+    render,
+    run_command,
+)
+
+
+def cmd_install_service(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    return install_service(
+        args,
+        env,
+        platform=sys.platform,
+        uid=os.getuid(),
+        run=run_command,
+        executable=daemon_command(),
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+
+
+def cmd_uninstall_service(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    return uninstall_service(
+        args, env, platform=sys.platform, uid=os.getuid(), run=run_command, out=sys.stdout
+    )
+
+
+def install_service(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    *,
+    platform: str,
+    uid: int,
+    run: Runner,
+    executable: Sequence[str],
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    home = home_of(env)
+    path = config_path(args, env)
+    config = load_config(path, env=env, home=home, require_roots=False)
+    if not config.watch.roots or config.source is None:
+        raise ConfigError(
+            f"{path} names no folders to watch, so the service would have nothing to do. Run "
+            "`hackatimed init` first (or add watch.roots to that file)."
+        )
+    for warning in (*config.warnings, *key_warnings(config)):
+        print(f"warning: {warning}", file=err)
+    plan = plan_install(
+        platform=platform, home=home, uid=uid, executable=executable, config_path=config.source
+    )
+    if args.dry_run:
+        print(render(plan), end="", file=out)
+        return EXIT_OK
+    apply(plan, run=run, install=True)
+    logs = (
+        "journalctl --user -u hackatimed"
+        if plan.platform == "systemd"
+        else "~/Library/Logs/hackatimed/"
+    )
+    print(
+        f"Installed {plan.unit_path}: hackatimed runs now and starts at every login.\n"
+        f"`hackatimed status` shows what it does; its log: {logs}.",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def uninstall_service(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    *,
+    platform: str,
+    uid: int,
+    run: Runner,
+    out: TextIO,
+) -> int:
+    plan = plan_uninstall(platform=platform, home=home_of(env), uid=uid)
+    if args.dry_run:
+        print(render(plan), end="", file=out)
+        return EXIT_OK
+    was_there = plan.unit_path.exists()
+    apply(plan, run=run, install=False)
+    if was_there:
+        print(
+            f"Stopped hackatimed and removed {plan.unit_path}; it no longer starts at login. "
+            "Your config and queued heartbeats are kept.",
+            file=out,
+        )
+    else:
+        print(f"No service was installed ({plan.unit_path} does not exist).", file=out)
+    return EXIT_OK
+
+
+def key_warnings(config: Config) -> list[str]:
+    source = config.api.key_source
+    if config.api.key is None:
+        return [
+            "no API key is set: the service will queue heartbeats and send nothing until one "
+            "is. Run `hackatimed init --force` to set it."
+        ]
+    if source == f"${API_KEY_ENV}":
+        return [
+            f"your API key is only in ${API_KEY_ENV}, and a service does not see your shell's "
+            "variables: it would queue and send nothing. Run `hackatimed init --force` with the "
+            "variable set (it saves the key in the config file, readable only by you), or put "
+            "the key alone in a file and name it with api.key_file."
+        ]
+    return []

@@ -1,0 +1,250 @@
+"""`hackatimed status`: what the daemon is doing, from its status file and its queue.
+
+Nothing here writes: the status file is read as the daemon last published it (at least every 30
+s), its pid is checked against the live process, and the queue is read through a read-only SQLite
+connection, which is safe while the daemon writes (WAL readers never block the writer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import quote
+
+from hackatimed.cmd_common import home_of, load
+from hackatimed.config import Config
+from hackatimed.errors import EXIT_FAILURE, EXIT_OK
+from hackatimed.outbox import OUTBOX_FILE
+from hackatimed.output import duration, moment
+from hackatimed.status import STATUS_FILE, DaemonStatus, pid_alive, read_status
+
+# How much later than the status file's start time a process may have been created and still be
+# the daemon that wrote it (imports run before the daemon notes its start; a slow disk is slow).
+_START_SLACK_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    queued: int
+    oldest_time: float | None  # heartbeat time of the first queued one
+    rejected: int
+    last_rejection: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything `status` says; `--json` prints it as it is."""
+
+    running: bool
+    pid: int | None
+    started_at: float | None
+    version: str | None
+    stopped_uncleanly: bool  # the file says running, but that process is gone
+    config_path: str | None
+    data_dir: str
+    roots: list[str]
+    watched_roots: list[str]
+    watched_folders: int | None
+    idle_source: str | None
+    idle: bool | None
+    queued: int
+    oldest_queued_at: float | None
+    rejected: int
+    last_rejection: str | None
+    last_success_at: float | None
+    last_error: str | None
+    key_configured: bool
+    key_source: str | None
+    key_refused: bool
+    heartbeats_today: int
+    watch_errors: list[str]
+    status_updated_at: float | None
+    problems: list[str]  # what could not be read
+
+
+def cmd_status(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    return status(args, env, out=sys.stdout, now=time.time())
+
+
+def status(args: argparse.Namespace, env: Mapping[str, str], *, out: TextIO, now: float) -> int:
+    config = load(args, env)
+    report = gather(config, now=now)
+    if args.json:
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=1), file=out)
+    else:
+        print(render(report, now=now, home=home_of(env)), file=out)
+    return EXIT_FAILURE if report.problems else EXIT_OK
+
+
+def gather(config: Config, *, now: float) -> Report:
+    data_dir = config.storage.data_dir
+    problems: list[str] = []
+    published = read_status(data_dir)
+    if published is None and (data_dir / STATUS_FILE).exists():
+        problems.append(
+            f"{data_dir / STATUS_FILE} could not be read; the daemon rewrites it within 30 s "
+            "while it runs."
+        )
+    try:
+        queue = read_queue(data_dir / OUTBOX_FILE)
+    except sqlite3.Error as exc:
+        problems.append(f"the queue {data_dir / OUTBOX_FILE} could not be read ({exc}).")
+        queue = QueueView(0, None, 0, None)
+    running = published is not None and published.running and is_that_process(published)
+    p = published
+    today = time.strftime("%Y-%m-%d", time.localtime(now))
+    return Report(
+        running=running,
+        pid=p.pid if p and running else None,
+        started_at=p.started_at if p else None,
+        version=p.version if p else None,
+        stopped_uncleanly=bool(p and p.running and not running),
+        config_path=str(config.source) if config.source else None,
+        data_dir=str(data_dir),
+        roots=list(p.roots) if p and running else [str(r) for r in config.watch.roots],
+        watched_roots=list(p.watched_roots) if p and running else [],
+        watched_folders=p.watched_folders if p and running else None,
+        idle_source=p.idle_source if p and running else None,
+        idle=p.idle if p and running else None,
+        queued=queue.queued,
+        oldest_queued_at=queue.oldest_time,
+        rejected=queue.rejected,
+        last_rejection=queue.last_rejection,
+        last_success_at=p.last_success_at if p else None,
+        last_error=p.last_error if p else None,
+        key_configured=config.api.key is not None,
+        key_source=config.api.key_source,
+        key_refused=bool(p and running and p.key_refused),
+        heartbeats_today=p.heartbeats_today if p and p.today == today else 0,
+        watch_errors=list(p.watch_errors) if p and running else [],
+        status_updated_at=p.updated_at if p else None,
+        problems=problems,
+    )
+
+
+def read_queue(db: Path) -> QueueView:
+    """The queue's figures, read-only. A queue not created yet is empty."""
+    if not db.exists():
+        return QueueView(0, None, 0, None)
+    conn = sqlite3.connect(f"file:{quote(str(db))}?mode=ro", uri=True, timeout=5)
+    try:
+        conn.execute("BEGIN")  # one snapshot for every figure
+        queued = conn.execute("SELECT count(*) FROM queue").fetchone()[0]
+        oldest = conn.execute("SELECT time FROM queue ORDER BY id LIMIT 1").fetchone()
+        rejected = conn.execute("SELECT count(*) FROM rejected").fetchone()[0]
+        last = conn.execute(
+            "SELECT status, reason FROM rejected ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    return QueueView(
+        queued=int(queued),
+        oldest_time=float(oldest[0]) if oldest else None,
+        rejected=int(rejected),
+        last_rejection=f"HTTP {last[0]}: {last[1]}" if last else None,
+    )
+
+
+def is_that_process(published: DaemonStatus) -> bool:
+    """The pid is alive and is the daemon that wrote the file, not a later process that was
+    given the same pid after the daemon died."""
+    import psutil
+
+    try:
+        created = psutil.Process(published.pid).create_time()
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return pid_alive(published.pid)
+    return created <= published.started_at + _START_SLACK_SECONDS
+
+
+def render(r: Report, *, now: float, home: Path) -> str:
+    lines = [_headline(r, now)]
+
+    def row(label: str, text: str) -> None:
+        lines.append(f"  {label + ':':<12}{text}")
+
+    row("Config", r.config_path or "none (running on defaults)")
+    row("Watching", _watching(r, home))
+    for error in r.watch_errors:
+        row("Watch error", error)
+    if r.running:
+        row("Activity", _activity(r))
+    row("Queue", _queue(r, now))
+    if r.rejected:
+        row("Rejected", f"{r.rejected} refused by the server (last: {r.last_rejection})")
+    row("Last send", moment(r.last_success_at, now) if r.last_success_at else "never")
+    if r.last_error:
+        row("Last error", r.last_error)
+    row("API key", _key(r))
+    if r.running:
+        row("Today", f"{r.heartbeats_today} heartbeat{'' if r.heartbeats_today == 1 else 's'}")
+    for problem in r.problems:
+        lines.append(f"  Problem: {problem}")
+    return "\n".join(lines)
+
+
+def _headline(r: Report, now: float) -> str:
+    if r.running and r.started_at is not None:
+        return (
+            f"hackatimed {r.version} is running (pid {r.pid}, since {moment(r.started_at, now)})."
+        )
+    start = "Start it with `hackatimed install-service` (at every login) or `hackatimed run`."
+    if r.stopped_uncleanly:
+        when = f" at about {moment(r.status_updated_at, now)}" if r.status_updated_at else ""
+        return f"hackatimed is not running: it stopped without saying so{when}. {start}"
+    if r.status_updated_at is not None:
+        return f"hackatimed is not running; it stopped {moment(r.status_updated_at, now)}. {start}"
+    return f"hackatimed is not running, and has not run with the data folder {r.data_dir}. {start}"
+
+
+def _watching(r: Report, home: Path) -> str:
+    if not r.roots:
+        return "no folders (add watch.roots to the config, or run `hackatimed init`)"
+    shown = []
+    for root in r.roots:
+        text = _tilde(root, home)
+        if r.running and root not in r.watched_roots:
+            text += " (missing; watched once it appears)"
+        shown.append(text)
+    folders = f" ({r.watched_folders} folders)" if r.watched_folders is not None else ""
+    return ", ".join(shown) + folders
+
+
+def _activity(r: Report) -> str:
+    if r.idle is None:
+        return "unknown: no idle source, so only edits count as activity"
+    return f"{'idle' if r.idle else 'active'} (idle time from {r.idle_source})"
+
+
+def _queue(r: Report, now: float) -> str:
+    if not r.queued:
+        return "empty"
+    waiting = f"{r.queued} heartbeat{'' if r.queued == 1 else 's'} waiting"
+    if r.oldest_queued_at is None:
+        return waiting
+    return f"{waiting}, the oldest from {duration(now - r.oldest_queued_at)} ago"
+
+
+def _key(r: Report) -> str:
+    if not r.key_configured:
+        return "none: heartbeats stay queued until you set one (`hackatimed init --force`)"
+    if r.key_refused:
+        return (
+            f"REFUSED by the server (from {r.key_source}). Check it on your Hackatime settings "
+            "page, fix it, then restart the daemon."
+        )
+    return f"set (from {r.key_source})"
+
+
+def _tilde(path: str, home: Path) -> str:
+    prefix = str(home).rstrip("/") + "/"
+    return "~/" + path[len(prefix) :] if path.startswith(prefix) else path

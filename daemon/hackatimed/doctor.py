@@ -1,0 +1,273 @@
+"""`hackatimed doctor`: one line per check of the setup, and the fix for each that fails.
+
+Checks, in order: the config loads, a key is set, the server answers, it accepts the key, each
+root is there, the folders to watch fit in the inotify watch limit (Linux), where idle time comes
+from, and whether the service is installed and running. Exit status 1 when any check failed;
+warnings (worth knowing, not broken) do not fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TextIO
+
+from hackatimed.cmd_common import client_for, config_path, for_a_person, home_of, run
+from hackatimed.config import API_KEY_ENV, Config, load_config
+from hackatimed.errors import EXIT_FAILURE, EXIT_OK, HackatimedError
+from hackatimed.idle import IdleSource, choose_idle_source
+from hackatimed.service import Runner, ServiceState, run_command, service_state
+from hackatimed.status import DaemonStatus, read_status
+
+Outcome = Literal["ok", "warn", "FAIL", "skip"]
+SYSCTL_FIX = (
+    "raise the limit: echo fs.inotify.max_user_watches=524288 | sudo tee "
+    "/etc/sysctl.d/90-hackatimed.conf && sudo sysctl --system; or leave big folders out with "
+    "watch.exclude"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    outcome: Outcome
+    detail: str
+    fix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """What doctor looks at besides the config: injected so tests can stand in for it."""
+
+    platform: str = sys.platform
+    proc: Path = Path("/proc")
+    uid: int = field(default_factory=os.getuid)
+    run: Runner = run_command
+    idle: Callable[[Config, Mapping[str, str]], IdleSource] = lambda c, env: choose_idle_source(
+        c.activity.system_idle, env=env
+    )
+
+
+def cmd_doctor(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    return doctor(args, env, machine=Machine(), out=sys.stdout)
+
+
+def doctor(
+    args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine, out: TextIO
+) -> int:
+    failed = False
+    for check in checks(args, env, machine=machine):
+        print(render(check), file=out, flush=True)
+        failed = failed or check.outcome == "FAIL"
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+def render(check: Check) -> str:
+    line = f"{check.outcome:<5} {check.name:<13} {check.detail}"
+    return line + (f"\n{'':<6}fix: {check.fix}" if check.fix else "")
+
+
+def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine) -> list[Check]:
+    home = home_of(env)
+    path = config_path(args, env)
+    try:
+        config = load_config(path, env=env, home=home, require_roots=False)
+    except HackatimedError as exc:
+        return [
+            Check(
+                "config",
+                "FAIL",
+                str(exc),
+                "fix the file, or write a new one with `hackatimed init --force`",
+            )
+        ]
+    found = [_config_check(config, path)]
+    found += [Check("config", "warn", w) for w in config.warnings]
+    found += _key_and_server(config, path)
+    found += _roots(config)
+    published = read_status(config.storage.data_dir)
+    found.append(_watch_limit(config, home, machine, published))
+    found.append(_idle(config, env, machine, published))
+    found.append(_service(home, machine, published))
+    return found
+
+
+def _config_check(config: Config, path: Path) -> Check:
+    if config.source is None:
+        return Check("config", "ok", f"none at {path}; running on defaults")
+    return Check("config", "ok", str(config.source))
+
+
+def _key_and_server(config: Config, path: Path) -> list[Check]:
+    from hackatimed.api import ApiError, AuthError, RateLimited, RequestRejected
+
+    url, source = config.api.url, config.api.key_source
+    if config.api.key is None:
+        return [
+            Check(
+                "API key",
+                "FAIL",
+                "none set: heartbeats stay in the local queue",
+                "run `hackatimed init --force` (it asks for the key), or set api.key or "
+                f"api.key_file in {path}",
+            ),
+            Check("server", "skip", f"{url} not asked without a key"),
+        ]
+    found = []
+    if source == f"${API_KEY_ENV}":
+        found.append(
+            Check(
+                "API key",
+                "warn",
+                f"only in ${API_KEY_ENV}, which a service does not see",
+                "run `hackatimed init --force` to save it in the config, or use api.key_file",
+            )
+        )
+    client = client_for(config, path)
+
+    async def ask() -> None:
+        async with client:
+            await client.today()
+
+    try:
+        run(ask())
+    except AuthError as exc:
+        refused = f"refused by the server (from {source})"
+        return [
+            *found,
+            Check("server", "ok", f"{url} answers"),
+            Check("API key", "FAIL", refused, str(exc)),
+        ]
+    except RateLimited as exc:
+        return [
+            *found,
+            Check("server", "warn", str(for_a_person(exc))),
+            Check("API key", "skip", "not checked while the server limits requests"),
+        ]
+    except RequestRejected as exc:
+        return [*found, Check("server", "FAIL", str(exc), f"check api.url (now {url})")]
+    except ApiError as exc:
+        return [*found, Check("server", "FAIL", str(for_a_person(exc)))]
+    return [
+        *found,
+        Check("server", "ok", f"{url} answers"),
+        Check("API key", "ok", f"accepted by the server (from {source})"),
+    ]
+
+
+def _roots(config: Config) -> list[Check]:
+    if not config.watch.roots:
+        return [
+            Check(
+                "roots",
+                "FAIL",
+                "no folders to watch",
+                "add them with `hackatimed init --force --root ~/code`, or watch.roots",
+            )
+        ]
+    found = []
+    for root in config.watch.roots:
+        if root.is_dir() and os.access(root, os.R_OK | os.X_OK):
+            found.append(Check("root", "ok", str(root)))
+        elif root.is_dir():
+            found.append(Check("root", "FAIL", f"{root} cannot be read", f"chmod u+rx {root}"))
+        else:
+            found.append(Check("root", "warn", f"{root} does not exist; watched once it appears"))
+    return found
+
+
+def _watch_limit(
+    config: Config, home: Path, machine: Machine, published: DaemonStatus | None
+) -> Check:
+    from hackatimed.watch_limits import count_folders, max_user_watches, watches_in_use
+
+    if machine.platform == "darwin":
+        return Check("watch limit", "ok", "macOS (FSEvents) has no per-folder watch limit")
+    if not machine.platform.startswith("linux"):
+        return Check("watch limit", "skip", f"not known for {machine.platform}")
+    limit = max_user_watches(machine.proc)
+    if limit is None:
+        return Check("watch limit", "skip", "fs.inotify.max_user_watches could not be read")
+    daemon = (published.pid,) if published and published.running else ()
+    others = watches_in_use(machine.proc, uid=machine.uid, skip_pids=daemon)
+    counted = count_folders(config, home=home, cap=limit)
+    folders = f"{'more than ' if not counted.complete else ''}{counted.folders} folders to watch"
+    detail = f"{folders}, {others} watches held by other programs, limit {limit}"
+    room = limit - others
+    if not counted.complete or counted.folders > room:
+        return Check("watch limit", "FAIL", detail, SYSCTL_FIX)
+    if counted.folders > room // 2:
+        return Check("watch limit", "warn", detail + " (getting close)", SYSCTL_FIX)
+    return Check("watch limit", "ok", detail)
+
+
+def _idle(
+    config: Config, env: Mapping[str, str], machine: Machine, published: DaemonStatus | None
+) -> Check:
+    if config.activity.system_idle == "off":
+        return Check("idle", "ok", "system idle time off (activity.system_idle): edits decide")
+    if published is not None and published.running:
+        name, who = published.idle_source, "the running daemon uses"
+    else:
+        name, who = machine.idle(config, env).name, "found"
+    if name != "none":
+        return Check("idle", "ok", f"{who} {name} for keyboard and mouse idle time")
+    return Check(
+        "idle",
+        "warn",
+        "no source of keyboard and mouse idle time: only edits count as activity",
+        "on X11 install libxss1 (libXScrnSaver); on GNOME or KDE make sure gdbus or busctl is "
+        "installed; otherwise nothing is needed",
+    )
+
+
+def _service(home: Path, machine: Machine, published: DaemonStatus | None) -> Check:
+    try:
+        state = service_state(platform=machine.platform, home=home, run=machine.run)
+    except HackatimedError as exc:
+        return Check("service", "skip", str(exc))
+    by_hand = published is not None and published.running
+    return _service_check(state, by_hand, published.pid if published else None)
+
+
+def _service_check(state: ServiceState, by_hand: bool, pid: int | None) -> Check:
+    logs = (
+        "journalctl --user -u hackatimed"
+        if state.platform == "systemd"
+        else "the logs in ~/Library/Logs/hackatimed/"
+    )
+    if not state.installed:
+        if by_hand:
+            return Check(
+                "service",
+                "warn",
+                f"not installed; a daemon runs (pid {pid}) without it",
+                "`hackatimed install-service` starts it at every login",
+            )
+        return Check(
+            "service",
+            "FAIL",
+            "not installed, and no daemon is running",
+            "`hackatimed install-service` starts it now and at every login",
+        )
+    if state.problem:
+        return Check("service", "warn", f"installed at {state.unit_path}; {state.problem}")
+    if not state.running:
+        return Check(
+            "service",
+            "FAIL",
+            f"installed at {state.unit_path} but not running",
+            f"see why with {logs}, then `hackatimed install-service` again",
+        )
+    if not state.enabled:
+        return Check(
+            "service",
+            "warn",
+            f"running (pid {state.pid}) but not started at login",
+            "`hackatimed install-service` enables it",
+        )
+    return Check("service", "ok", f"{state.platform} service running (pid {state.pid})")
