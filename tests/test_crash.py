@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from daemon_proc import DaemonProcess, clean_env, write_config
 from fakeserver import FakeHackatime
 
