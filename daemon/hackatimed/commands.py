@@ -77,6 +77,10 @@ def _render(e: Explanation, config: Config) -> str:
         lines.append(f"  no heartbeat: {e.skipped}")
         if e.project_rule:
             lines.append(f"  project rule: {e.project_rule}")
+        if not config.watch.roots:
+            # With no roots every file is "outside the roots": say where that comes from.
+            where = config.source or "any config file (`hackatimed init` writes one)"
+            lines.append(f"  note: no watch.roots in {where}; add the folders to watch")
         return "\n".join(lines)
     why = {"project": e.project_rule, "branch": e.branch_rule, "language": e.language_rule}
     wire = e.heartbeat.to_wire(config.heartbeats.dependencies_format)
@@ -89,6 +93,4 @@ def _render(e: Explanation, config: Config) -> str:
         elif name in why:
             reason = f"  ({why[name]})" if why.get(name) else ""
             lines.append(f"  {name:<19}(not sent){reason}")
-    if not config.watch.roots:
-        lines.append("  note: no watch.roots configured; the daemon would not see this file")
     return "\n".join(lines)
