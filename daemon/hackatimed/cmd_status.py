@@ -119,7 +119,8 @@ def gather(config: Config, *, now: float) -> Report:
         last_rejection=queue.last_rejection,
         last_success_at=p.last_success_at if p else None,
         last_error=p.last_error if p else None,
-        key_configured=config.api.key is not None,
+        # The running daemon knows best: a service may see another environment than this shell.
+        key_configured=p.key_configured if p and running else config.api.key is not None,
         key_source=config.api.key_source,
         key_refused=bool(p and running and p.key_refused),
         heartbeats_today=p.heartbeats_today if p and p.today == today else 0,
@@ -170,7 +171,7 @@ def render(r: Report, *, now: float, home: Path) -> str:
     lines = [_headline(r, now)]
 
     def row(label: str, text: str) -> None:
-        lines.append(f"  {label + ':':<12}{text}")
+        lines.append(f"  {label + ':':<13}{text}")
 
     row("Config", r.config_path or "none (running on defaults)")
     row("Watching", _watching(r, home))
@@ -237,12 +238,13 @@ def _queue(r: Report, now: float) -> str:
 def _key(r: Report) -> str:
     if not r.key_configured:
         return "none: heartbeats stay queued until you set one (`hackatimed init --force`)"
+    source = f" (from {r.key_source})" if r.key_source else ""
     if r.key_refused:
         return (
-            f"REFUSED by the server (from {r.key_source}). Check it on your Hackatime settings "
-            "page, fix it, then restart the daemon."
+            f"REFUSED by the server{source}. Check it on your Hackatime settings page, fix it, "
+            "then restart the daemon."
         )
-    return f"set (from {r.key_source})"
+    return f"set{source}"
 
 
 def _tilde(path: str, home: Path) -> str:
