@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,20 @@ def published(tmp_path: Path, **changes: Any) -> DaemonStatus:
     value = replace(value, **changes)
     write_status(tmp_path / "data", value)
     return value
+
+
+def poll_report(
+    config: str, env: dict[str, str], ready: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    args = build_parser().parse_args(["status", "--config", config, "--json"])
+    deadline = time.monotonic() + 15
+    while True:
+        out = io.StringIO()
+        assert status(args, env, out=out, now=time.time()) == 0
+        report: dict[str, Any] = json.loads(out.getvalue())
+        if ready(report) or time.monotonic() > deadline:
+            return report
+        time.sleep(0.05)
 
 
 def test_a_daemon_that_never_ran(tmp_path: Path, env: dict[str, str]) -> None:
@@ -179,10 +194,8 @@ def test_with_a_real_daemon_then_after_it_stopped(tmp_path: Path, env: dict[str,
         daemon.wait_for_line(f"watching {code_dir}")
         (code_dir / "app.py").write_text("print(1)\n")
         daemon.wait_for_line("heartbeat ")
-        args = build_parser().parse_args(["status", "--config", config, "--json"])
-        out = io.StringIO()
-        assert status(args, env, out=out, now=time.time()) == 0
-        report = json.loads(out.getvalue())
+        # The daemon logs the heartbeat, then publishes its status: a file, so poll it.
+        report = poll_report(config, env, lambda r: r["heartbeats_today"] >= 1)
         assert report["running"] is True, daemon.output()
         assert report["pid"] == daemon.proc.pid
         assert report["queued"] == 1
