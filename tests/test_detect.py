@@ -145,6 +145,28 @@ def test_a_checkout_while_running_is_in_the_next_heartbeat(env: Setup) -> None:
     assert detached.branch_rule is not None and "detached" in detached.branch_rule
 
 
+def test_a_checkout_in_a_linked_worktree_is_in_the_next_heartbeat(env: Setup) -> None:
+    repo = make_repo(env.root / "main", files={"a.py": "x = 1\n"})
+    linked = env.root / "linked"
+    git(repo, "worktree", "add", "-q", "-b", "wt/one", str(linked))
+    hb = env.must_save(linked / "a.py", "x = 2\n")
+    assert (hb.project, hb.branch, hb.line_additions) == ("main", "wt/one", 1)
+
+    git(linked, "checkout", "-q", "-b", "wt/two")
+    # A linked worktree's HEAD lives in the main repository's .git.
+    assert env.builder.on_meta_change(repo / ".git" / "worktrees" / "linked" / "HEAD") is True
+    assert env.must_save(linked / "a.py", "x = 3\n").branch == "wt/two"
+
+
+def test_a_repository_without_commits_gives_no_baseline_and_no_crash(env: Setup) -> None:
+    empty = env.root / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q", "-b", "trunk")
+    hb = env.must_save(empty / "n.py", "a = 1\n")
+    assert (hb.project, hb.branch) == ("empty", "trunk")  # the branch HEAD names, unborn
+    assert (hb.lines, hb.line_additions, hb.lineno) == (1, None, None)
+
+
 def test_git_init_in_a_watched_folder_makes_it_a_repository(env: Setup) -> None:
     folder = env.root / "scratch"
     (folder / "deep").mkdir(parents=True)
