@@ -1,17 +1,30 @@
-"""Watching the roots: watchdog's observer thread only hands events to the event loop.
+"""Watching the roots: watchdog's threads only hand events to the event loop.
 
 Everything that decides what an event means happens on the loop, in `activity`; this module
-turns raw watchdog events into `FileChange` values, filters out what is never interesting as
-early as possible, and keeps roots that vanish and return under watch.
+turns raw watchdog events into `FileChange` values and keeps the watches economical and alive:
+
+- on Linux, ignored folders (node_modules, virtualenvs, build output, gitignored folders, git's
+  object store) get no inotify watch at all (`inotify_tree`); elsewhere, plain recursive watches;
+- when the kernel's watch limit is reached it keeps running on what it watches, says once what
+  happened and which sysctl fixes it, and shows it in `errors` for `status`;
+- when the kernel's event queue overflows, the folders it watches are rescanned for files changed
+  since shortly before, instead of losing those edits silently;
+- a root that is missing (at start, or deleted later) is watched again as soon as it appears: a
+  watch on the nearest folder above it sees it come back, and a slow poll backs that up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import logging
 import os
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -31,11 +44,14 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 from hackatimed.changes import ChangeKind, FileChange
 from hackatimed.clock import Clock
 
+if TYPE_CHECKING:
+    from hackatimed.inotify_tree import FolderPolicy, PrunedWatchGroup
+
 log = logging.getLogger(__name__)
 
-# Only the events we use. Without this filter watchdog 7.1 also asks inotify for open and
+# Only the events we use. Without a filter watchdog 7.1 also asks inotify for open and
 # close-without-write events, its own directory walk floods the kernel queue, and it loops on
-# overflow (FIELD_NOTES.md); with it, a tree of 6,600 folders is watched in a fraction of a second.
+# overflow (FIELD_NOTES.md). Modified is for the platforms without close-after-write events.
 EVENT_FILTER: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
     FileModifiedEvent,
@@ -46,17 +62,55 @@ EVENT_FILTER: list[type[FileSystemEvent]] = [
     DirMovedEvent,
     DirDeletedEvent,
 ]
+# With inotify every save ends in close-after-write or a rename onto the file, so the
+# per-write(2) modify events (and attribute changes, which come with them) are only queue load:
+# a checkout of 2,000 files fills the kernel queue a third as fast without them.
+INOTIFY_EVENT_FILTER: list[type[FileSystemEvent]] = [
+    e for e in EVENT_FILTER if e is not FileModifiedEvent
+]
+
+# Files whose change changes which folders are ignored (see ignore.py).
+_RULE_FILE_NAMES = frozenset({".gitignore", "pyvenv.cfg", "CACHEDIR.TAG"})
+SYSCTL_HINT = {
+    errno.ENOSPC: (
+        "fs.inotify.max_user_watches",
+        "echo fs.inotify.max_user_watches=524288 | sudo tee /etc/sysctl.d/90-inotify.conf "
+        "&& sudo sysctl --system",
+    ),
+    errno.EMFILE: (
+        "fs.inotify.max_user_instances",
+        "echo fs.inotify.max_user_instances=1024 | sudo tee /etc/sysctl.d/90-inotify.conf "
+        "&& sudo sysctl --system",
+    ),
+}
 
 ChangeSink = Callable[[FileChange], None]
-RootsChanged = Callable[[], None]
+ObserverFactory = Callable[["FolderPolicy"], BaseObserver]
+
+
+def default_observer(policy: FolderPolicy) -> BaseObserver:
+    """The pruning inotify observer on Linux when watchdog's internals are as expected;
+    watchdog's own observer (recursive watches everywhere) otherwise."""
+    if sys.platform.startswith("linux"):
+        try:
+            from hackatimed import inotify_tree
+        except Exception as exc:  # an unusual libc or watchdog: plain watches still work
+            log.info("inotify pruning unavailable (%s); watching every folder", exc)
+        else:
+            if inotify_tree.internals_supported():
+                return inotify_tree.PrunedInotifyObserver(policy)
+            log.warning(
+                "this watchdog version changed the internals hackatimed relies on to skip "
+                "ignored folders: every folder is watched (install watchdog 7.1)"
+            )
+    return Observer()
 
 
 class Watcher:
-    """Schedules one recursive watch per root and forwards file events to `sink` on `loop`.
+    """Schedules one watch per root and forwards file events to `sink` on `loop`.
 
-    `sink` is called on the event loop's thread, never on watchdog's. Roots that do not exist
-    (yet, or any more) are checked for every `root_poll_seconds` and watched when they appear;
-    while every root is present there is no timer at all.
+    `sink` is always called on the event loop's thread, never on watchdog's. `ignores_dir`
+    decides which folders get no watch (on Linux); it is called on watchdog's threads.
     """
 
     def __init__(
@@ -66,19 +120,36 @@ class Watcher:
         sink: ChangeSink,
         loop: asyncio.AbstractEventLoop,
         clock: Clock,
-        root_poll_seconds: float = 5.0,
-        observer_factory: Callable[[], BaseObserver] = Observer,
+        ignores_dir: Callable[[Path], bool] | None = None,
+        root_poll_seconds: float = 30.0,
+        overflow_lookback_seconds: float = 30.0,
+        observer_factory: ObserverFactory = default_observer,
     ) -> None:
         self._roots = tuple(roots)
         self._sink = sink
         self._loop = loop
         self._clock = clock
         self._root_poll_seconds = root_poll_seconds
-        self._observer = observer_factory()
-        self._handler = _Handler(self)
+        self._lookback = overflow_lookback_seconds
+        self._policy = _Policy(self, ignores_dir)
+        self._observer = observer_factory(self._policy)
+        self._pruned = type(self._observer).__name__ == "PrunedInotifyObserver"
+        self._filter = INOTIFY_EVENT_FILTER if self._pruned else EVENT_FILTER
+        self._handler = _Handler(self._on_event)
+        self._ancestor_handler = _Handler(self._on_ancestor_event)
         self._watches: dict[Path, ObservedWatch] = {}
+        self._ancestors: dict[Path, ObservedWatch] = {}
+        self._root_names = frozenset(os.fspath(r) for r in self._roots)
+        self._sync_lock = threading.RLock()
+        self._stopped = False
         self._poll: asyncio.TimerHandle | None = None
+        self._last_rescan = float("-inf")
+        self._refresh_pending: set[str] = set()
+        self._refreshing = False
         self.errors: list[str] = []
+        self.overflows = 0
+
+    # -- what status shows ----------------------------------------------------------------------
 
     @property
     def roots(self) -> tuple[Path, ...]:
@@ -88,71 +159,268 @@ class Watcher:
     def watched_roots(self) -> tuple[Path, ...]:
         return tuple(self._watches)
 
+    @property
+    def watched_folders(self) -> int | None:
+        """Folders holding an inotify watch for the roots; None where that is not known."""
+        if not self._pruned:
+            return None
+        return sum(g.watched_count for g in self._policy.groups() if g.is_recursive)
+
+    # -- life cycle -----------------------------------------------------------------------------
+
     def start(self) -> None:
+        """Start watching. Blocking (the first walk of the roots happens here): call it from a
+        worker thread. When it returns, every present root is watched."""
         self._observer.start()
         self._sync_watches()
 
     def stop(self) -> None:
-        if self._poll is not None:
-            self._poll.cancel()
-            self._poll = None
+        with self._sync_lock:
+            self._stopped = True
+        self._post(self._arm_poll, False)
         self._observer.stop()
-        self._observer.join(timeout=5)
+        if self._observer.is_alive():
+            self._observer.join(timeout=5)
 
     def set_roots(self, roots: Sequence[Path]) -> None:
-        """Config reload: unwatch removed roots, watch added ones."""
+        """Config reload: unwatch removed roots, watch added ones (in a worker thread)."""
         self._roots = tuple(roots)
-        self._sync_watches()
+        self._root_names = frozenset(os.fspath(r) for r in self._roots)
+        self._post(self._spawn_sync)
+
+    # -- roots that come and go ---------------------------------------------------------------
+
+    def _spawn_sync(self) -> None:
+        # Scheduling a watch walks the root's tree: never on the loop's thread.
+        done = self._loop.run_in_executor(None, self._sync_watches)
+        done.add_done_callback(_log_failure)
 
     def _sync_watches(self) -> None:
-        wanted = set(self._roots)
-        for root in list(self._watches):
-            if root not in wanted or not root.is_dir():
-                self._unwatch(root)
-        for root in self._roots:
-            if root not in self._watches and root.is_dir():
-                self._watch(root)
-        missing = [r for r in self._roots if r not in self._watches]
+        with self._sync_lock:
+            if self._stopped:
+                return
+            wanted = set(self._roots)
+            for root in list(self._watches):
+                if root not in wanted or not root.is_dir():
+                    self._unwatch(root)
+            while True:
+                for root in self._roots:
+                    if root not in self._watches and root.is_dir():
+                        self._watch(root)
+                missing = [r for r in self._roots if r not in self._watches]
+                self._watch_ancestors(missing)
+                # A root made before its parent's watch was in place sent no event: look again.
+                if not any(r.is_dir() for r in missing):
+                    break
+        self._post(self._arm_poll, bool(missing))
+
+    def _arm_poll(self, needed: bool) -> None:
         if self._poll is not None:
             self._poll.cancel()
             self._poll = None
-        if missing:
-            self._poll = self._loop.call_later(self._root_poll_seconds, self._sync_watches)
+        if needed and not self._stopped:
+            self._poll = self._loop.call_later(self._root_poll_seconds, self._spawn_sync)
 
     def _watch(self, root: Path) -> None:
         try:
             self._watches[root] = self._observer.schedule(
-                self._handler, os.fspath(root), recursive=True, event_filter=EVENT_FILTER
+                self._handler, os.fspath(root), recursive=True, event_filter=self._filter
             )
         except OSError as exc:
-            message = f"cannot watch {root}: {exc.strerror or exc}"
-            log.warning("%s", message)
-            self.errors.append(message)
+            self._error(f"cannot watch {root}: {exc.strerror or exc}")
             return
         log.info("watching %s", root)
 
     def _unwatch(self, root: Path) -> None:
         watch = self._watches.pop(root)
-        try:
+        # watchdog may already have dropped it when the folder went away.
+        with contextlib.suppress(KeyError, OSError):
             self._observer.unschedule(watch)
-        except (KeyError, OSError):
-            pass  # watchdog already dropped it when the folder went away
         log.info("stopped watching %s", root)
 
-    # Called on watchdog's thread: hand over and return at once.
-    def _on_event(self, event: FileSystemEvent) -> None:
-        at = self._clock.wall()
-        change = _to_change(event, at)
-        if change is not None:
-            self._loop.call_soon_threadsafe(self._sink, change)
-        elif isinstance(event, DirDeletedEvent | DirMovedEvent):
-            gone = Path(os.fsdecode(event.src_path))
-            if gone in self._watches:
-                self._loop.call_soon_threadsafe(self._root_gone, gone)
+    def _watch_ancestors(self, missing: Sequence[Path]) -> None:
+        """Watch the nearest existing folder above each missing root, to see it appear."""
+        needed = {a for a in (_nearest_existing(r) for r in missing) if a is not None}
+        for folder in [a for a in self._ancestors if a not in needed]:
+            with contextlib.suppress(KeyError, OSError):
+                self._observer.unschedule(self._ancestors.pop(folder))
+        for folder in needed - set(self._ancestors):
+            try:
+                self._ancestors[folder] = self._observer.schedule(
+                    self._ancestor_handler,
+                    os.fspath(folder),
+                    recursive=False,
+                    event_filter=self._filter,
+                )
+            except OSError as exc:
+                log.debug("cannot watch %s for a missing root: %s", folder, exc)
 
     def _root_gone(self, root: Path) -> None:
         log.warning("root %s went away; it will be watched again when it comes back", root)
+        done = self._loop.run_in_executor(None, self._rewatch, root)
+        done.add_done_callback(_log_failure)
+
+    def _rewatch(self, root: Path) -> None:
+        with self._sync_lock:
+            if root in self._watches:
+                self._unwatch(root)
         self._sync_watches()
+
+    # -- events, on watchdog's thread: hand over and return at once ----------------------------
+
+    def _on_event(self, event: FileSystemEvent) -> None:
+        change = _to_change(event, self._clock.wall())
+        if change is not None:
+            self._post(self._deliver, change)
+        elif isinstance(event, DirDeletedEvent | DirMovedEvent):
+            gone = os.fsdecode(event.src_path)
+            if gone in self._root_names:
+                self._post(self._root_gone, Path(gone))
+        if isinstance(event, DirCreatedEvent | DirMovedEvent) and self._pruned:
+            made = os.fsdecode(event.dest_path or event.src_path)
+            if os.path.basename(made) == ".git":  # a new repository: its .gitignore now applies
+                self._post(self._refresh_rules, os.path.dirname(made))
+
+    def _on_ancestor_event(self, event: FileSystemEvent) -> None:
+        if isinstance(event, DirCreatedEvent | DirMovedEvent):
+            self._post(self._spawn_sync)
+
+    def _post(self, fn: Callable[..., None], *args: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: the daemon is stopping
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    # -- on the loop ------------------------------------------------------------------------------
+
+    def _deliver(self, change: FileChange) -> None:
+        self._sink(change)
+        folder = _rules_folder(change.path)
+        if folder is not None and self._pruned:
+            self._refresh_rules(folder)
+
+    def _refresh_rules(self, folder: str) -> None:
+        """Ignore rules changed for `folder`: re-decide which folders below it are watched,
+        off the loop, after the sink (which invalidated the rules' cache) has seen the change."""
+        self._refresh_pending.add(folder)
+        if self._refreshing:
+            return
+        self._refreshing = True
+        folders = set(self._refresh_pending)
+        self._refresh_pending.clear()
+        done = self._loop.run_in_executor(None, self._policy.refresh, folders)
+        done.add_done_callback(lambda _f: self._post(self._refreshed))
+
+    def _refreshed(self) -> None:
+        self._refreshing = False
+        if self._refresh_pending:
+            self._refresh_rules(self._refresh_pending.pop())
+
+    def _limit_hit(self, root: str, code: int, watched: int) -> None:
+        key, fix = SYSCTL_HINT.get(code, SYSCTL_HINT[errno.ENOSPC])
+        self._error(
+            f"the kernel's inotify limit ({key}) is reached: {watched} folders are watched and "
+            f"edits in the other folders of {root} are not seen. hackatimed keeps running on "
+            f"what it watches. To raise the limit: {fix}; then restart hackatimed"
+        )
+
+    def _root_failed(self, root: Path, message: str) -> None:
+        if root.is_dir():
+            self._error(f"cannot watch {root}: {message}")
+        else:
+            self._root_gone(root)
+
+    def _overflowed(self, group: PrunedWatchGroup) -> None:
+        if not group.is_recursive:  # a missing root's parent: the root may be back
+            self._spawn_sync()
+            return
+        self.overflows += 1
+        (log.warning if self.overflows == 1 else log.info)(
+            "the kernel dropped file events (inotify queue overflow, %d so far): rescanning "
+            "%s for files changed since shortly before",
+            self.overflows,
+            os.fsdecode(group.path),
+        )
+        now = self._clock.wall()
+        since = max(now - self._lookback, self._last_rescan)
+        self._last_rescan = now
+        found = self._loop.run_in_executor(None, _changed_since, group, since)
+        found.add_done_callback(lambda f: self._post(self._deliver_all, f))
+
+    def _deliver_all(self, found: asyncio.Future[list[FileChange]]) -> None:
+        if found.cancelled() or found.exception() is not None:
+            log.warning("rescan after an overflow failed: %s", found.exception())
+            return
+        for change in found.result():
+            self._deliver(change)
+
+    def _error(self, message: str) -> None:
+        if message not in self.errors:
+            log.warning("%s", message)
+            self.errors.append(message)
+
+
+class _Policy:
+    """The watch groups' view of the watcher; every method is called on watchdog's threads."""
+
+    def __init__(self, watcher: Watcher, ignores_dir: Callable[[Path], bool] | None) -> None:
+        self._watcher = watcher
+        self._ignores_dir = ignores_dir
+        self._groups: dict[int, PrunedWatchGroup] = {}
+        self._lock = threading.Lock()
+        self._limits_said: set[int] = set()
+        self._failed_rules = False
+
+    def groups(self) -> list[PrunedWatchGroup]:
+        with self._lock:
+            return list(self._groups.values())
+
+    def ignores_dir(self, path: str) -> bool:
+        if self._ignores_dir is None:
+            return False
+        try:
+            return self._ignores_dir(Path(path))
+        except Exception as exc:  # a broken rule must not stop the watching: watch it then
+            if not self._failed_rules:
+                self._failed_rules = True
+                log.warning("ignore rules failed on %s, watching it: %r", path, exc)
+            return False
+
+    def register(self, group: PrunedWatchGroup, *, active: bool) -> None:
+        with self._lock:
+            if active:
+                self._groups[id(group)] = group
+            else:
+                self._groups.pop(id(group), None)
+
+    def limit_hit(self, root: bytes, exc: OSError) -> None:
+        code = exc.errno or errno.ENOSPC
+        with self._lock:
+            if code in self._limits_said:
+                return
+            self._limits_said.add(code)
+            watched = sum(g.watched_count for g in self._groups.values())
+        self._watcher._post(self._watcher._limit_hit, os.fsdecode(root), code, watched)
+
+    def root_failed(self, root: bytes, exc: OSError) -> None:
+        path = Path(os.fsdecode(root))
+        self._watcher._post(self._watcher._root_failed, path, exc.strerror or str(exc))
+
+    def overflowed(self, group: PrunedWatchGroup) -> None:
+        self._watcher._post(self._watcher._overflowed, group)
+
+    def refresh(self, folders: set[str]) -> None:
+        for folder in folders:
+            raw = os.fsencode(folder)
+            for group in self.groups():
+                if group.is_recursive and _within(raw, group.path):
+                    group.refresh(raw)
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, on_event: Callable[[FileSystemEvent], None]) -> None:
+        self._on_event = on_event
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        self._on_event(event)
 
 
 def _to_change(event: FileSystemEvent, at: float) -> FileChange | None:
@@ -175,9 +443,48 @@ _KINDS: dict[type[FileSystemEvent], ChangeKind] = {
 }
 
 
-class _Handler(FileSystemEventHandler):
-    def __init__(self, watcher: Watcher) -> None:
-        self._watcher = watcher
+def _rules_folder(path: Path) -> str | None:
+    """The folder whose ignore rules a change of `path` may change, if any."""
+    if path.name in _RULE_FILE_NAMES:
+        return os.fspath(path.parent)
+    parent = path.parent
+    if path.name == "exclude" and parent.name == "info" and parent.parent.name == ".git":
+        return os.fspath(parent.parent.parent)
+    return None
 
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        self._watcher._on_event(event)
+
+def _log_failure(done: asyncio.Future[None]) -> None:
+    if not done.cancelled() and (exc := done.exception()) is not None:
+        log.error("watching failed: %r", exc)
+
+
+def _nearest_existing(path: Path) -> Path | None:
+    for folder in path.parents:
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def _within(path: bytes, folder: bytes) -> bool:
+    return path == folder or path.startswith(folder.rstrip(b"/") + b"/")
+
+
+def _changed_since(group: PrunedWatchGroup, since: float) -> list[FileChange]:
+    """Files in the folders `group` watches whose content changed at or after `since`."""
+    out = []
+    for folder in group.watched_folders():
+        try:
+            with os.scandir(folder) as it:
+                for entry in it:
+                    try:
+                        if not entry.is_file(follow_symlinks=False):
+                            continue
+                        mtime = entry.stat(follow_symlinks=False).st_mtime
+                    except OSError:
+                        continue
+                    if mtime >= since:
+                        path = Path(os.fsdecode(entry.path))
+                        out.append(FileChange(path, ChangeKind.MODIFIED, mtime))
+        except OSError:
+            continue
+    return out

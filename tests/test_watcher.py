@@ -1,0 +1,511 @@
+"""The watcher on real folders with a real watchdog observer: which folders get a watch (counted by
+the kernel itself, in /proc/self/fdinfo), the watch limit, queue overflow without the endless loop
+of watchdog 7.1, and roots that vanish and come back."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+
+from gitrepo import git, make_repo
+from hackatimed.changes import ChangeKind, FileChange
+from hackatimed.clock import SystemClock
+from hackatimed.ignore import IgnoreRules, is_rule_file
+from hackatimed.watcher import Watcher
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+
+if sys.platform.startswith("linux"):
+    from watchdog.observers.inotify_c import InotifyFD
+
+    from hackatimed import inotify_tree
+
+
+class Collector:
+    """The watcher's sink: remembers every change and lets a test await the one it expects."""
+
+    def __init__(self, rules: IgnoreRules | None = None) -> None:
+        self.changes: list[FileChange] = []
+        self._rules = rules
+        self._arrived = asyncio.Event()
+
+    def __call__(self, change: FileChange) -> None:
+        # What the daemon does first: a changed rule file invalidates the cached rules.
+        if self._rules is not None and is_rule_file(change.path):
+            self._rules.invalidate(change.path)
+        self.changes.append(change)
+        self._arrived.set()
+
+    async def wait_for(
+        self, accept: Callable[[FileChange], bool], within: float = 10.0
+    ) -> FileChange:
+        seen = 0
+        async with asyncio.timeout(within):
+            while True:
+                for c in self.changes[seen:]:
+                    if accept(c):
+                        return c
+                seen = len(self.changes)
+                self._arrived.clear()
+                await self._arrived.wait()
+
+    async def wait_for_path(self, path: Path, within: float = 10.0) -> FileChange:
+        return await self.wait_for(lambda c: c.path == path, within)
+
+    async def settle(self, sentinel: Path) -> None:
+        """Every event before this call has arrived: the kernel queue is ordered, so once a
+        file written now is reported, so is everything before it."""
+        await asyncio.to_thread(sentinel.write_text, "done")
+        await self.wait_for_path(sentinel)
+
+    def paths(self) -> set[Path]:
+        return {c.path for c in self.changes}
+
+
+def inotify_watches(fd: int | None = None) -> int:
+    """Watches the kernel holds for this process (or for one inotify descriptor)."""
+    total = 0
+    for name in os.listdir("/proc/self/fd"):
+        if fd is not None and int(name) != fd:
+            continue
+        try:
+            if os.readlink(f"/proc/self/fd/{name}") != "anon_inode:inotify":
+                continue
+            with open(f"/proc/self/fdinfo/{name}") as info:
+                total += sum(1 for line in info if line.startswith("inotify wd:"))
+        except OSError:
+            continue
+    return total
+
+
+def watched_paths(watcher: Watcher) -> set[Path]:
+    groups = watcher._policy.groups()
+    return {Path(os.fsdecode(p)) for g in groups if g.is_recursive for p in g.watched_folders()}
+
+
+class Running:
+    def __init__(self, watcher: Watcher, sink: Collector) -> None:
+        self.watcher = watcher
+        self.sink = sink
+
+
+@pytest.fixture
+async def start() -> AsyncIterator[Callable[..., Running]]:
+    watchers: list[Watcher] = []
+    pending: list[Running] = []
+
+    def make(
+        roots: list[Path],
+        *,
+        rules: bool = True,
+        observer_factory: Callable[..., BaseObserver] | None = None,
+        root_poll_seconds: float = 3600.0,
+    ) -> Running:
+        ignore = IgnoreRules(roots=roots) if rules else None
+        sink = Collector(ignore)
+        kwargs = {} if observer_factory is None else {"observer_factory": observer_factory}
+        w = Watcher(
+            roots=roots,
+            sink=sink,
+            loop=asyncio.get_running_loop(),
+            clock=SystemClock(),
+            ignores_dir=ignore.ignores_dir if ignore else None,
+            root_poll_seconds=root_poll_seconds,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        watchers.append(w)
+        running = Running(w, sink)
+        pending.append(running)
+        return running
+
+    yield make
+    for w in watchers:
+        await asyncio.to_thread(w.stop)
+
+
+async def started(running: Running) -> Running:
+    await asyncio.to_thread(running.watcher.start)
+    return running
+
+
+# -- which folders are watched ------------------------------------------------------------------
+
+
+@linux_only
+def test_watchdog_internals_we_rely_on_are_there() -> None:
+    """Fails on a watchdog upgrade that moved the internals inotify_tree overrides: pin
+    watchdog to a version where this passes, or adapt inotify_tree."""
+    assert inotify_tree.internals_supported()
+    watcher = Watcher(
+        roots=[], sink=lambda c: None, loop=asyncio.new_event_loop(), clock=SystemClock()
+    )
+    try:
+        assert isinstance(watcher._observer, inotify_tree.PrunedInotifyObserver)
+    finally:
+        watcher._observer.stop()
+        watcher._loop.close()
+
+
+def project_tree(root: Path) -> Path:
+    repo = make_repo(root / "app", files={"src/main.py": "print()\n", ".gitignore": "gen/\n"})
+    for d in (
+        "src/pkg/sub",
+        "gen/a/b",
+        "node_modules/left-pad/lib",
+        "node_modules/.bin",
+        "build/out",
+        "__pycache__",
+        "myenv/lib/python3.11",
+        "docs",
+    ):
+        (repo / d).mkdir(parents=True, exist_ok=True)
+    (repo / "myenv/pyvenv.cfg").write_text("home = /usr/bin\n")
+    git(repo, "worktree", "add", "-q", str(root / "wt"), "-b", "other")
+    (repo / ".git/modules/libs/dep/objects/ab").mkdir(parents=True)
+    (repo / ".git/modules/libs/dep/HEAD").write_text("ref: refs/heads/main\n")
+    return repo
+
+
+@linux_only
+async def test_ignored_folders_get_no_watch_and_git_only_where_heads_live(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    repo = project_tree(tmp_path)
+    running = await started(start([tmp_path]))
+    watched = {p.relative_to(tmp_path).as_posix() for p in watched_paths(running.watcher)}
+    assert watched == {
+        ".",
+        "app",
+        "app/src",
+        "app/src/pkg",
+        "app/src/pkg/sub",
+        "app/docs",
+        "app/.git",
+        "app/.git/info",
+        "app/.git/worktrees",
+        "app/.git/worktrees/wt",
+        "app/.git/modules",
+        "app/.git/modules/libs",
+        "app/.git/modules/libs/dep",
+        "wt",
+        "wt/src",
+    }
+    assert running.watcher.watched_folders == len(watched)
+    assert inotify_watches(observer_fd(running.watcher)) == len(watched)
+    assert count_folders(tmp_path) > 3 * len(
+        watched
+    )  # objects/, refs/, node_modules/, ... are not watched
+    assert (repo / ".git/objects").is_dir()
+
+
+@linux_only
+async def test_edits_arrive_and_a_branch_switch_is_seen(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    repo = make_repo(tmp_path / "app", files={"src/main.py": "x = 1\n"})
+    running = await started(start([tmp_path]))
+    (repo / "src/main.py").write_text("x = 2\n")
+    await running.sink.wait_for_path(repo / "src/main.py")
+    git(repo, "checkout", "-q", "-b", "feature")
+    await running.sink.wait_for_path(repo / ".git/HEAD")
+
+
+@linux_only
+async def test_new_folders_are_watched_unless_ignored(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    running = await started(start([tmp_path]))
+    deep = tmp_path / "p/a/b/c"
+    deep.mkdir(parents=True)
+    (deep / "new.py").write_text("x\n")
+    await running.sink.wait_for_path(deep / "new.py")
+    (tmp_path / "p/node_modules/m/lib").mkdir(parents=True)
+    (tmp_path / "p/node_modules/m/lib/i.js").write_text("x\n")
+    await running.sink.settle(tmp_path / "p/a/done.txt")
+    watched = watched_paths(running.watcher)
+    assert deep in watched
+    assert not any("node_modules" in p.parts for p in watched)
+
+
+@linux_only
+async def test_a_gitignore_change_moves_the_watches(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    repo = make_repo(tmp_path / "app", files={"src/x.py": "x\n"})
+    (repo / "gen/deep").mkdir(parents=True)
+    running = await started(start([tmp_path]))
+    assert repo / "gen/deep" in watched_paths(running.watcher)
+
+    (repo / ".gitignore").write_text("gen/\n")
+    await running.sink.wait_for_path(repo / ".gitignore")
+    await wait_until(lambda: repo / "gen" not in watched_paths(running.watcher))
+    assert repo / "gen/deep" not in watched_paths(running.watcher)
+
+    (repo / ".gitignore").write_text("")
+    await wait_until(lambda: repo / "gen/deep" in watched_paths(running.watcher))
+    (repo / "gen/deep/g.py").write_text("x\n")
+    await running.sink.wait_for_path(repo / "gen/deep/g.py")
+
+
+@linux_only
+async def test_a_folder_renamed_is_not_an_edit_of_every_file_in_it(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    pkg = tmp_path / "p/pkg"
+    pkg.mkdir(parents=True)
+    for i in range(30):
+        (pkg / f"m{i}.py").write_text("x\n")
+    running = await started(start([tmp_path]))
+    pkg.rename(tmp_path / "p/pkg2")
+    (tmp_path / "p/pkg2/m3.py").write_text("y\n")
+    await running.sink.wait_for_path(tmp_path / "p/pkg2/m3.py")
+    await running.sink.settle(tmp_path / "p/done.txt")
+    assert running.sink.paths() == {tmp_path / "p/pkg2/m3.py", tmp_path / "p/done.txt"}
+
+
+async def wait_until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 (state set by other threads: nothing to await)
+            await asyncio.sleep(0.02)
+
+
+def count_folders(root: Path) -> int:
+    return sum(1 for p in root.rglob("*") if p.is_dir())
+
+
+def observer_fd(watcher: Watcher) -> int:
+    observer = watcher._observer
+    assert isinstance(observer, inotify_tree.PrunedInotifyObserver)
+    return observer.fileno()
+
+
+# -- the kernel's limits -------------------------------------------------------------------------
+
+
+if sys.platform.startswith("linux"):
+
+    class LimitedInotify(InotifyFD):
+        """The kernel seam: answers ENOSPC once `limit` watches exist, as a laptop with a low
+        fs.inotify.max_user_watches would."""
+
+        def __init__(self, limit: int) -> None:
+            super().__init__()
+            self.limit = limit
+            self.refused = 0
+
+        def add_callback(self, path: bytes, mask, callback, id_):  # type: ignore[no-untyped-def]
+            if len(self._watch_for_wd) >= self.limit:
+                self.refused += 1
+                raise OSError(errno.ENOSPC, "inotify watch limit reached")
+            return super().add_callback(path, mask, callback, id_)
+
+
+@linux_only
+async def test_the_watch_limit_is_said_once_and_watching_goes_on(
+    tmp_path: Path, start: Callable[..., Running], caplog: pytest.LogCaptureFixture
+) -> None:
+    for i in range(40):
+        (tmp_path / f"p{i:02d}/src").mkdir(parents=True)
+    fd = LimitedInotify(limit=25)
+    running = await started(
+        start(
+            [tmp_path],
+            observer_factory=lambda policy: inotify_tree.PrunedInotifyObserver(policy, inotify=fd),
+        )
+    )
+    watched = sorted(watched_paths(running.watcher))
+    assert running.watcher.watched_folders == 25 == len(watched)
+    assert fd.refused == 1  # the walk stops at the first refusal instead of trying every folder
+    # New folders are refused too, but said only once.
+    (tmp_path / "p00/more").mkdir()
+    leaf = next(p for p in watched if p != tmp_path)
+    (leaf / "x.py").write_text("x\n")
+    await running.sink.wait_for_path(leaf / "x.py")
+    await wait_until(lambda: bool(running.watcher.errors))
+    assert len(running.watcher.errors) == 1
+    message = running.watcher.errors[0]
+    assert "fs.inotify.max_user_watches" in message and "25 folders are watched" in message
+    assert sum("max_user_watches" in r.getMessage() for r in caplog.records) == 1
+
+
+# -- overflow of the kernel's event queue ---------------------------------------------------------
+
+
+def big_tree(root: Path, *, projects: int = 3, folders: int = 2200) -> int:
+    """Projects with node_modules, as FIELD_NOTES.md describes: `folders` folders in each."""
+    made = 0
+    for p in range(projects):
+        proj = root / f"proj{p}"
+        for i in range(folders // 3):
+            (proj / f"src/mod{i // 20}/pkg{i}").mkdir(parents=True, exist_ok=True)
+            made += 1
+        for i in range(folders - folders // 3):
+            (proj / f"node_modules/dep{i // 10}/lib{i}").mkdir(parents=True, exist_ok=True)
+            made += 1
+    return made
+
+
+@pytest.fixture(scope="module")
+def large_tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    # On tmpfs when there is one: making 6,600 folders and 12,000 files on a slow disk would
+    # take most of a minute, and the kernel's inotify behaves the same on either.
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        root = Path(tempfile.mkdtemp(prefix="hackatimed-large-", dir=shm))
+    else:
+        root = tmp_path_factory.mktemp("large")
+    assert big_tree(root) >= 6000
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def read_int(path: str) -> int:
+    with open(path) as f:
+        return int(f.read())
+
+
+def cpu_seconds_over(seconds: float, sample: Callable[[], int | None]) -> tuple[float, set[int]]:
+    """This process's CPU time over `seconds` of wall time, and what `sample` read meanwhile."""
+    seen: set[int] = set()
+    cpu = time.process_time()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        value = sample()
+        if value is not None:
+            seen.add(value)
+        time.sleep(0.1)
+    return time.process_time() - cpu, seen
+
+
+@linux_only
+async def test_plain_watchdog_on_a_large_tree_does_not_loop(
+    large_tree: Path, start: Callable[..., Running], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fallback (every folder watched, as on other platforms): FIELD_NOTES.md's tree of
+    6,600 folders with node_modules must not send watchdog 7.1 into its overflow loop."""
+    before = inotify_watches()
+    running = await started(start([large_tree], observer_factory=lambda policy: Observer()))
+    assert running.watcher.watched_folders is None
+    placed = inotify_watches() - before
+    assert placed > 6000
+    cpu, counts = await asyncio.to_thread(cpu_seconds_over, 2.0, lambda: inotify_watches() - before)
+    assert counts == {placed}
+    assert cpu < 0.5
+    assert not [r for r in caplog.records if "overflow" in r.getMessage()]
+
+
+@linux_only
+async def test_an_overflow_rescans_what_changed_and_does_not_loop(
+    large_tree: Path, start: Callable[..., Running], caplog: pytest.LogCaptureFixture
+) -> None:
+    fd = InotifyFD()
+    running = await started(
+        start(
+            [large_tree],
+            observer_factory=lambda policy: inotify_tree.PrunedInotifyObserver(policy, inotify=fd),
+        )
+    )
+    watcher = running.watcher
+    watched = watcher.watched_folders
+    assert watched is not None and 2000 < watched < 3000  # node_modules is not watched
+
+    # Hold the reader (watchdog's InotifyFD thread takes this lock after each read) while more
+    # events than the kernel queue holds are produced: an overflow, for certain.
+    queue_size = read_int("/proc/sys/fs/inotify/max_queued_events")
+    src = sorted(p for p in (large_tree / "proj1/src").iterdir())
+    written: list[Path] = []
+    with fd._lock:
+        for i in range(queue_size // 2 + 4000):
+            f = src[i % len(src)] / f"gen{i}.py"
+            f.write_text("x\n")
+            written.append(f)
+    await wait_until(lambda: watcher.overflows >= 1)
+    await running.sink.settle(large_tree / "proj0/done.txt")
+    await wait_until(lambda: set(written) <= running.sink.paths(), within=20)
+    rescanned = [c for c in running.sink.changes if c.kind is ChangeKind.MODIFIED]
+    assert rescanned  # the lost events were made up for by the rescan, not by luck
+
+    overflows = watcher.overflows
+    cpu, counts = await asyncio.to_thread(
+        cpu_seconds_over, 2.0, lambda: inotify_watches(fd._inotify_fd)
+    )
+    assert counts == {watched}
+    assert watcher.watched_folders == watched
+    assert watcher.overflows == overflows
+    assert cpu < 0.5
+
+
+# -- roots that come and go -------------------------------------------------------------------
+
+
+async def test_a_root_absent_at_start_is_watched_when_it_appears(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    root = tmp_path / "later/code"
+    running = await started(start([root]))  # the poll is an hour: only the event can do it
+    assert running.watcher.watched_roots == ()
+    (tmp_path / "later").mkdir()
+    root.mkdir()
+    await wait_until(lambda: running.watcher.watched_roots == (root,))
+    (root / "a.py").write_text("x\n")
+    await running.sink.wait_for_path(root / "a.py")
+
+
+async def test_a_root_deleted_and_recreated_is_watched_again(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    root = tmp_path / "code"
+    (root / "src").mkdir(parents=True)
+    running = await started(start([root]))
+    shutil.rmtree(root)
+    await wait_until(lambda: running.watcher.watched_roots == ())
+    (root / "src").mkdir(parents=True)
+    await wait_until(lambda: running.watcher.watched_roots == (root,))
+    (root / "src/b.py").write_text("x\n")
+    await running.sink.wait_for_path(root / "src/b.py")
+
+
+@linux_only
+async def test_a_root_renamed_away_is_not_followed(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    root = tmp_path / "code"
+    root.mkdir()
+    running = await started(start([root]))
+    root.rename(tmp_path / "old")
+    await wait_until(lambda: running.watcher.watched_roots == ())
+    (tmp_path / "old/stale.py").write_text("x\n")
+    root.mkdir()
+    await wait_until(lambda: running.watcher.watched_roots == (root,))
+    (root / "c.py").write_text("x\n")
+    await running.sink.wait_for_path(root / "c.py")
+    assert not any(c.path.name == "stale.py" for c in running.sink.changes)
+
+
+async def test_events_reach_the_sink_on_the_loop_thread(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    threads: list[threading.Thread] = []
+    running = await started(start([tmp_path]))
+    inner = running.sink
+
+    def sink(change: FileChange) -> None:
+        threads.append(threading.current_thread())
+        inner(change)
+
+    running.watcher._sink = sink
+    (tmp_path / "t.py").write_text("x\n")
+    await inner.wait_for_path(tmp_path / "t.py")
+    assert threads and all(t is threading.main_thread() for t in threads)
