@@ -453,12 +453,21 @@ def test_hide_file_names(tmp_path: Path) -> None:
     ) * 5
     assert (hb.project, hb.language) == ("proj", "Python")
     assert (hb.line_additions, hb.line_deletions) == (1, 0)
+    assert hb.branch is None  # wakatime-cli's sanitizer drops the branch with the file name
+
+
+def test_hide_project_names_takes_what_describes_the_project(tmp_path: Path) -> None:
+    wire = private_heartbeat(tmp_path, hide_project_names=True).to_wire()
+    hidden = {"project", "branch", "lines", "lineno", "cursorpos", "dependencies"}
+    assert hidden.isdisjoint(wire), "as wakatime-cli's sanitizer"
+    assert "project_root_count" not in wire
+    assert wire["entity"].endswith("/src/app.py")
+    assert (wire["language"], wire["line_additions"]) == ("Python", 1)
 
 
 @pytest.mark.parametrize(
     ("switch", "hidden"),
     [
-        ("hide_project_names", "project"),
         ("hide_branch_names", "branch"),
         ("hide_dependencies", "dependencies"),
     ],

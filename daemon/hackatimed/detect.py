@@ -70,11 +70,12 @@ class HeartbeatBuilder:
         home: Path,
         hostname: str,
         editors: EditorDetector | None = None,
-        read: Callable[[Path], Snapshot] = read_snapshot,
+        read: Callable[[Path], Snapshot] | None = None,
     ) -> None:
         self._config = config
         self._clock = clock
-        self._read = read
+        # Up to 5 MB, for dependencies; line facts stop at 2 MiB on their own (content.py).
+        self._read = read or (lambda p: read_snapshot(p, max_bytes=MAX_DEPENDENCY_BYTES))
         watch = config.watch
         self.ignore = IgnoreRules(
             roots=watch.roots,

@@ -95,27 +95,29 @@ class PrivacyRules:
 
 
 def apply_privacy(hb: Heartbeat, rules: PrivacyRules) -> Heartbeat:
-    """Remove what the privacy switches hide, as wakatime-cli does.
+    """Remove what the privacy switches hide, as wakatime-cli's sanitizer does.
 
-    A hidden file name becomes `HIDDEN.<ext>`, and the fields that describe the file's content
-    (lines, lineno, cursorpos, dependencies, project_root_count) go with it.
+    A hidden file name becomes `HIDDEN.<ext>`; with it go the fields that describe the file and
+    where it lives (lines, lineno, cursorpos, dependencies, project_root_count) and the branch.
+    A hidden project name drops the project and the same descriptive fields and branch: unlike
+    wakatime-cli we write no random name into the person's `.wakatime-project`.
     """
     changes: dict[str, Any] = {}
-    if rules.hide_file_names:
-        suffix = PurePath(hb.entity).suffix
+    if rules.hide_file_names or rules.hide_project_names:
         changes.update(
-            entity=f"HIDDEN{suffix}",
             lines=None,
             lineno=None,
             cursorpos=None,
             dependencies=None,
             project_root_count=None,
+            branch=None,
         )
-    if rules.hide_project_names and hb.project is not None:
+    if rules.hide_file_names:
+        changes["entity"] = f"HIDDEN{PurePath(hb.entity).suffix}"
+    if rules.hide_project_names:
         changes["project"] = None
     if rules.hide_branch_names:
         changes["branch"] = None
     if rules.hide_dependencies:
         changes["dependencies"] = None
     return replace(hb, **changes) if changes else hb
-
