@@ -201,6 +201,8 @@ def test_with_a_real_daemon_then_after_it_stopped(tmp_path: Path, env: dict[str,
         assert report["queued"] == 1
         assert report["heartbeats_today"] == 1
         assert report["watched_roots"] == [str(code_dir)]
+        if sys.platform.startswith("linux"):
+            assert report["watched_folders"] == 1  # the root; no folders below it
         assert report["key_configured"] is False
         assert daemon.stop() == 0, daemon.output()
     code, out = run_status(tmp_path, env)

@@ -240,6 +240,7 @@ class Daemon:
             config_path=str(self._config.source) if self._config.source else None,
             roots=tuple(str(r) for r in self._config.watch.roots),
             watched_roots=tuple(str(r) for r in watcher.watched_roots) if watcher else (),
+            watched_folders=watcher.watched_folders if watcher else None,
             idle_source=self._idle.name,
             idle=None
             if idle_seconds is None
