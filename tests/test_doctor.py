@@ -112,7 +112,7 @@ def test_a_good_setup_is_all_ok(setup: Setup) -> None:
         f"ok    server        {setup.url} answers",
         "ok    API key       accepted by the server (from api.key)",
         f"ok    root          {setup.root}",
-        "ok    watch limit   1 folders to watch, 0 watches held by other programs, limit 1000",
+        "ok    watch limit   1 folder to watch, 0 watches held by other programs, limit 1000",
         "ok    idle          found fake-idle for keyboard and mouse idle time",
         "ok    service       systemd service running (pid 4321)",
     ]
@@ -168,14 +168,15 @@ def test_folders_are_counted_without_ignored_ones(setup: Setup) -> None:
     for ignored in ("node_modules/x/y", "out/gen/deep", ".venv/lib"):
         (repo / ignored).mkdir(parents=True)
     config = load_config(setup.config, env=setup.env, home=setup.home)
-    # code, app, src, src/a, src/b, src/c: not .git, node_modules, out (gitignored) or .venv.
-    assert count_folders(config, home=setup.home, cap=100).folders == 6
+    # code, app, app/.git (itself only), src, src/a, src/b, src/c: not node_modules, out
+    # (gitignored) or .venv.
+    assert count_folders(config, home=setup.home, cap=100).folders == 7
     capped = count_folders(config, home=setup.home, cap=4)
     assert (capped.folders, capped.complete) == (4, False)
 
     code, lines = setup.doctor(proc=proc_with_limit(setup.tmp, 10))
     assert code == 0
-    assert "warn  watch limit   6 folders to watch, 0 watches held by other programs, limit 10 " \
+    assert "warn  watch limit   7 folders to watch, 0 watches held by other programs, limit 10 " \
         "(getting close)" in lines  # fmt: skip
     code, lines = setup.doctor(proc=proc_with_limit(setup.tmp, 5))
     assert code == 1

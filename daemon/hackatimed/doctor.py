@@ -195,7 +195,8 @@ def _watch_limit(
     daemon = (published.pid,) if published and published.running else ()
     others = watches_in_use(machine.proc, uid=machine.uid, skip_pids=daemon)
     counted = count_folders(config, home=home, cap=limit)
-    folders = f"{'more than ' if not counted.complete else ''}{counted.folders} folders to watch"
+    plural = "" if counted.folders == 1 else "s"
+    folders = f"{'' if counted.complete else 'more than '}{counted.folders} folder{plural} to watch"
     detail = f"{folders}, {others} watches held by other programs, limit {limit}"
     room = limit - others
     if not counted.complete or counted.folders > room:

@@ -48,7 +48,8 @@ def count_folders(config: Config, *, home: Path, cap: int) -> FolderCount:
 
 def _folders(root: str, rules: IgnoreRules, seen: set[str]) -> Iterable[str]:
     """Each watched folder once, depth first; symbolic links are not followed, as the watcher
-    does not follow them either."""
+    does not follow them either. A `.git` folder counts once: the watcher watches it for HEAD
+    (the branch) but not what is below it, bar a few folders of linked checkouts."""
     if not os.path.isdir(root):
         return
     stack = [root]
@@ -60,10 +61,14 @@ def _folders(root: str, rules: IgnoreRules, seen: set[str]) -> Iterable[str]:
         yield folder
         try:
             with os.scandir(folder) as entries:
-                children = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+                children = [e for e in entries if e.is_dir(follow_symlinks=False)]
         except OSError:
             continue
-        stack.extend(c for c in children if not rules.ignores_dir(Path(c)))
+        for child in children:
+            if child.name == ".git":
+                yield child.path
+            elif not rules.ignores_dir(Path(child.path)):
+                stack.append(child.path)
 
 
 def max_user_watches(proc: Path) -> int | None:
