@@ -9,6 +9,7 @@ warnings (worth knowing, not broken) do not fail.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -24,11 +25,6 @@ from hackatimed.service import Runner, ServiceState, run_command, service_state
 from hackatimed.status import DaemonStatus, read_status
 
 Outcome = Literal["ok", "warn", "FAIL", "skip"]
-SYSCTL_FIX = (
-    "raise the limit: echo fs.inotify.max_user_watches=524288 | sudo tee "
-    "/etc/sysctl.d/90-hackatimed.conf && sudo sysctl --system; or leave big folders out with "
-    "watch.exclude"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +180,10 @@ def _watch_limit(
     config: Config, home: Path, machine: Machine, published: DaemonStatus | None
 ) -> Check:
     from hackatimed.watch_limits import count_folders, max_user_watches, watches_in_use
+    from hackatimed.watcher import SYSCTL_HINT
+
+    raise_it = SYSCTL_HINT[errno.ENOSPC][1]
+    fix = f"raise the limit: {raise_it}; or leave big folders out with watch.exclude"
 
     if machine.platform == "darwin":
         return Check("watch limit", "ok", "macOS (FSEvents) has no per-folder watch limit")
@@ -200,9 +200,9 @@ def _watch_limit(
     detail = f"{folders}, {others} watches held by other programs, limit {limit}"
     room = limit - others
     if not counted.complete or counted.folders > room:
-        return Check("watch limit", "FAIL", detail, SYSCTL_FIX)
+        return Check("watch limit", "FAIL", detail, fix)
     if counted.folders > room // 2:
-        return Check("watch limit", "warn", detail + " (getting close)", SYSCTL_FIX)
+        return Check("watch limit", "warn", detail + " (getting close)", fix)
     return Check("watch limit", "ok", detail)
 
 
