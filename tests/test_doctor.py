@@ -141,6 +141,7 @@ def test_a_server_that_does_not_answer(setup: Setup) -> None:
     assert len(failed) == 1
     assert failed[0].startswith("FAIL  server        Could not talk to the Hackatime server")
     assert "Check your network connection" in failed[0]
+    assert "skip  API key       not checked: the server did not answer" in lines
 
 
 def test_no_key_fails_and_the_server_is_not_asked(setup: Setup) -> None:

@@ -108,6 +108,7 @@ def test_a_running_daemon_as_it_published_itself(tmp_path: Path, env: dict[str, 
     assert "  Last error:  The server refused the API key." in lines
     assert any(line.startswith("  API key:     REFUSED by the server") for line in lines)
     assert "  Today:       17 heartbeats" in lines
+    assert "  Reported:    10 s ago (the queue is read live)" in lines
 
 
 def test_json_carries_the_same_facts(tmp_path: Path, env: dict[str, str]) -> None:

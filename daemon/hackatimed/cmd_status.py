@@ -22,7 +22,7 @@ from hackatimed.cmd_common import home_of, load
 from hackatimed.config import Config
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK
 from hackatimed.outbox import OUTBOX_FILE
-from hackatimed.output import duration, moment
+from hackatimed.output import ago, duration, moment
 from hackatimed.status import STATUS_FILE, DaemonStatus, pid_alive, read_status
 
 # How much later than the status file's start time a process may have been created and still be
@@ -188,6 +188,9 @@ def render(r: Report, *, now: float, home: Path) -> str:
     row("API key", _key(r))
     if r.running:
         row("Today", f"{r.heartbeats_today} heartbeat{'' if r.heartbeats_today == 1 else 's'}")
+        if r.status_updated_at is not None:
+            # The daemon publishes on new heartbeats and every 30 s, not after every send.
+            row("Reported", f"{ago(r.status_updated_at, now)} (the queue is read live)")
     for problem in r.problems:
         lines.append(f"  Problem: {problem}")
     return "\n".join(lines)

@@ -145,9 +145,11 @@ def _key_and_server(config: Config, path: Path) -> list[Check]:
             Check("API key", "skip", "not checked while the server limits requests"),
         ]
     except RequestRejected as exc:
-        return [*found, Check("server", "FAIL", str(exc), f"check api.url (now {url})")]
+        failed = Check("server", "FAIL", str(exc), f"check api.url (now {url})")
+        return [*found, failed, Check("API key", "skip", "not checked: see the server's answer")]
     except ApiError as exc:
-        return [*found, Check("server", "FAIL", str(for_a_person(exc)))]
+        failed = Check("server", "FAIL", str(for_a_person(exc)))
+        return [*found, failed, Check("API key", "skip", "not checked: the server did not answer")]
     return [
         *found,
         Check("server", "ok", f"{url} answers"),
