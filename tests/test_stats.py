@@ -20,6 +20,7 @@ from hackatimed.api import HackatimeClient
 from hackatimed.cli import main
 from hackatimed.cmd_stats import BAR_WIDTH, MAX_ROWS, render_stats
 from hackatimed.config import ApiKey
+from hackatimed.output import ago, bar, duration
 
 KEY = "5d4c3b2a-1f0e-4d9c-8b7a-695847362514"
 WRONG_KEY = "00000000-1111-4222-8333-444444444444"
@@ -213,3 +214,16 @@ def test_a_server_without_the_breakdowns_still_gets_a_readable_answer() -> None:
     lines = render_stats({"human_readable_total": "3 hrs", "human_readable_daily_average": "1 hr"},
                          ["projects", "languages"], unicode=True)  # fmt: skip
     assert lines == ["Hackatime stats", "", "Total: 3 hrs    Daily average: 1 hr"]
+
+
+def test_durations_ages_and_bars_read_naturally() -> None:
+    assert [duration(s) for s in (0, 59.9, 60, 3599, 3600, 3660, 86400, 2 * 86400 + 7200)] == [
+        "0 s", "59 s", "1 min", "59 min", "1 h 00 min", "1 h 01 min", "1 day 0 h", "2 days 2 h",
+    ]  # fmt: skip
+    assert ago(1000.0, 1000.5) == "just now"
+    assert ago(1000.0, 1090.0) == "1 min ago"
+    assert ago(1090.0, 1000.0) == "in 1 min"  # a clock ahead of this one
+    assert bar(0.5, 4) == "██"
+    assert bar(1 / 8, 1) == "▏"
+    assert bar(2.0, 3) == "███" and bar(-1.0, 3) == ""
+    assert bar(0.5, 10, unicode=False) == "#####"
