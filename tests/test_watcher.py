@@ -40,6 +40,7 @@ class Collector:
         self.changes: list[FileChange] = []
         self._rules = rules
         self._arrived = asyncio.Event()
+        self._settled = 0
 
     def __call__(self, change: FileChange) -> None:
         # What the daemon does first: a changed rule file invalidates the cached rules.
@@ -64,11 +65,14 @@ class Collector:
     async def wait_for_path(self, path: Path, within: float = 10.0) -> FileChange:
         return await self.wait_for(lambda c: c.path == path, within)
 
-    async def settle(self, sentinel: Path) -> None:
+    async def settle(self, folder: Path) -> None:
         """Every event before this call has arrived: the kernel queue is ordered, so once a
-        file written now is reported, so is everything before it."""
+        file written now is reported closed, so is everything before it. The file is new each
+        time (`.settled-N.tmp`, ignored by the rules) so an old one cannot answer."""
+        self._settled += 1
+        sentinel = folder / f".settled-{self._settled}.tmp"
         await asyncio.to_thread(sentinel.write_text, "done")
-        await self.wait_for_path(sentinel)
+        await self.wait_for(lambda c: c.path == sentinel and c.kind is ChangeKind.CLOSED)
 
     def paths(self) -> set[Path]:
         return {c.path for c in self.changes}
@@ -233,7 +237,7 @@ async def test_new_folders_are_watched_unless_ignored(
     await running.sink.wait_for_path(deep / "new.py")
     (tmp_path / "p/node_modules/m/lib").mkdir(parents=True)
     (tmp_path / "p/node_modules/m/lib/i.js").write_text("x\n")
-    await running.sink.settle(tmp_path / "p/a/done.txt")
+    await running.sink.settle(tmp_path / "p/a")
     watched = watched_paths(running.watcher)
     assert deep in watched
     assert not any("node_modules" in p.parts for p in watched)
@@ -271,8 +275,8 @@ async def test_a_folder_renamed_is_not_an_edit_of_every_file_in_it(
     pkg.rename(tmp_path / "p/pkg2")
     (tmp_path / "p/pkg2/m3.py").write_text("y\n")
     await running.sink.wait_for_path(tmp_path / "p/pkg2/m3.py")
-    await running.sink.settle(tmp_path / "p/done.txt")
-    assert running.sink.paths() == {tmp_path / "p/pkg2/m3.py", tmp_path / "p/done.txt"}
+    await running.sink.settle(tmp_path / "p")
+    assert {p.name for p in running.sink.paths()} == {"m3.py", ".settled-1.tmp"}
 
 
 async def wait_until(condition: Callable[[], bool], within: float = 10.0) -> None:
@@ -377,16 +381,20 @@ def read_int(path: str) -> int:
 
 
 def cpu_seconds_over(seconds: float, sample: Callable[[], int | None]) -> tuple[float, set[int]]:
-    """This process's CPU time over `seconds` of wall time, and what `sample` read meanwhile."""
+    """This process's CPU time over `seconds` of wall time, less what the sampling itself took
+    (reading fdinfo of thousands of watches is not cheap), and what `sample` read meanwhile."""
     seen: set[int] = set()
+    sampling = 0.0
     cpu = time.process_time()
     end = time.monotonic() + seconds
     while time.monotonic() < end:
+        started = time.thread_time()
         value = sample()
+        sampling += time.thread_time() - started
         if value is not None:
             seen.add(value)
         time.sleep(0.1)
-    return time.process_time() - cpu, seen
+    return time.process_time() - cpu - sampling, seen
 
 
 @linux_only
@@ -402,7 +410,7 @@ async def test_plain_watchdog_on_a_large_tree_does_not_loop(
     assert placed > 6000
     cpu, counts = await asyncio.to_thread(cpu_seconds_over, 2.0, lambda: inotify_watches() - before)
     assert counts == {placed}
-    assert cpu < 0.5
+    assert cpu < 0.2
     assert not [r for r in caplog.records if "overflow" in r.getMessage()]
 
 
@@ -432,7 +440,7 @@ async def test_an_overflow_rescans_what_changed_and_does_not_loop(
             f.write_text("x\n")
             written.append(f)
     await wait_until(lambda: watcher.overflows >= 1)
-    await running.sink.settle(large_tree / "proj0/done.txt")
+    await running.sink.settle(large_tree / "proj0")
     await wait_until(lambda: set(written) <= running.sink.paths(), within=20)
     rescanned = [c for c in running.sink.changes if c.kind is ChangeKind.MODIFIED]
     assert rescanned  # the lost events were made up for by the rescan, not by luck
@@ -444,7 +452,7 @@ async def test_an_overflow_rescans_what_changed_and_does_not_loop(
     assert counts == {watched}
     assert watcher.watched_folders == watched
     assert watcher.overflows == overflows
-    assert cpu < 0.5
+    assert cpu < 0.2
 
 
 # -- roots that come and go -------------------------------------------------------------------

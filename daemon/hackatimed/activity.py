@@ -22,6 +22,7 @@ rules testable with a fake clock and no sleeping, and means no wake-ups at all w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections import OrderedDict
@@ -265,13 +266,16 @@ class Activity:
         return min(dues) if dues else None
 
     def pop_due(self) -> list[Edit]:
-        edits = self._bursts.pop_due()
-        if edits:
-            self._edited(edits[-1])
-        keepalive = self._maybe_keepalive()
-        if keepalive is not None:
-            edits.append(keepalive)
-        return edits
+        """The edits (and keepalive) due now; asks the idle source on this thread."""
+        return self._pop(self._idle.idle_seconds)
+
+    async def take_due(self) -> list[Edit]:
+        """`pop_due` for the event loop: the idle source, which may run a command (D-Bus,
+        ioreg), is asked in a worker thread, and only when a keepalive is due."""
+        if not self._keepalive_due():
+            return self._pop(self._idle.idle_seconds)
+        answer = await asyncio.to_thread(self._idle.idle_seconds)
+        return self._pop(lambda: answer)
 
     def pop_all(self) -> list[Edit]:
         """Every pending edit, due or not: for shutdown, so no edit is lost."""
@@ -348,12 +352,25 @@ class Activity:
         self._last_beat_wall = max(self._last_beat_wall, edit.at)
         self._tick_at = now + self._keepalive
 
-    def _maybe_keepalive(self) -> Edit | None:
+    def _pop(self, idle_seconds: Callable[[], float | None]) -> list[Edit]:
+        edits = self._bursts.pop_due()
+        if edits:
+            self._edited(edits[-1])
+        if self._keepalive_due():
+            keepalive = self._keepalive_edit(idle_seconds())
+            if keepalive is not None:
+                edits.append(keepalive)
+        return edits
+
+    def _keepalive_due(self) -> bool:
+        tick = self._tick_at
+        return tick is not None and self._last_edit is not None and self._clock.monotonic() >= tick
+
+    def _keepalive_edit(self, idle: float | None) -> Edit | None:
         now = self._clock.monotonic()
         last = self._last_edit
-        if self._tick_at is None or now < self._tick_at or last is None:
+        if last is None:
             return None
-        idle = self._idle.idle_seconds()
         horizon = self._idle_after if idle is not None else self._assume_present
         # Keep checking until the last edit is `horizon` old; after that no timer at all until
         # the next edit: nothing wakes the daemon while nobody works.
