@@ -175,22 +175,27 @@ async def test_sends_everything_in_batches_exactly_as_queued(
     assert state.last_error is None and not state.key_refused
 
 
-async def test_wake_sends_promptly_and_flush_interval_sends_anyway(
+async def test_a_full_batch_goes_at_once_a_partial_one_after_the_flush_interval(
     fake: FakeHackatime, outbox: Outbox, client: HackatimeClient
 ) -> None:
-    sender = make_sender(outbox, client, flush_interval_seconds=30)
+    sender = make_sender(outbox, client, batch_size=3, flush_interval_seconds=30)
     async with running(sender) as wake:
-        await asyncio.sleep(0.05)  # let it find the queue empty and start its 30 s wait
         queue(outbox, 3)
         wake.set()
         await fake.until(lambda f: f.stored_count == 3, within=2)
-    assert len(fake.requests) == 1
+    assert [len(r.json) for r in fake.requests] == [3]
     fake.requests.clear()
-    sender = make_sender(outbox, client, flush_interval_seconds=0.2)
-    async with running(sender):
-        await asyncio.sleep(0.05)
-        queue(outbox, 2, start=10)  # no wake: the flush interval must pick it up
-        await fake.until(lambda f: f.stored_count == 5, within=2)
+    sender = make_sender(outbox, client, batch_size=3, flush_interval_seconds=0.5)
+    async with running(sender) as wake:
+        started = time.monotonic()
+        queue(outbox, 1, start=10)
+        wake.set()
+        await asyncio.sleep(0.1)
+        queue(outbox, 1, start=11)  # a second save within the window shares the request
+        wake.set()
+        await fake.until(lambda f: f.stored_count == 5, within=3)
+    assert [len(r.json) for r in fake.requests] == [2]
+    assert fake.requests[0].received - started >= 0.5
 
 
 async def test_server_errors_back_off_then_deliver(

@@ -70,6 +70,7 @@ class Daemon:
         self._sender_stop = asyncio.Event()
         self._watcher: Watcher | None = None
         self._status_written = 0.0
+        self._status_stale = False
 
     async def run(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -92,7 +93,9 @@ class Daemon:
                     await self._reload()
                 await self._wait_for_work(stop, reload)
                 await self._process(self._coalescer.pop_due())
-                if self._clock.wall() - self._status_written >= STATUS_EVERY_SECONDS:
+                if self._status_stale or (
+                    self._clock.wall() - self._status_written >= STATUS_EVERY_SECONDS
+                ):
                     await self._publish_status()
         finally:
             await self._shutdown()
@@ -160,11 +163,17 @@ class Daemon:
             clock=self._clock,
             batch_size=hb.batch_size,
             flush_interval_seconds=hb.flush_interval_seconds,
+            on_change=self._sender_changed,
         )
         self._sender_stop = asyncio.Event()
         self._sender_task = asyncio.create_task(
             self._sender.run(self._sender_stop, self._wake_sender)
         )
+
+    def _sender_changed(self) -> None:
+        # A send succeeded or failed: `status` should say so now, not at the next 30 s tick.
+        self._status_stale = True
+        self._changed.set()
 
     async def _stop_sender(self) -> None:
         if self._sender_task is not None:
@@ -231,6 +240,7 @@ class Daemon:
         self._write_status(idle_seconds, running=running)
 
     def _write_status(self, idle_seconds: float | None, *, running: bool) -> None:
+        self._status_stale = False
         sender = self._sender.state if self._sender is not None else None
         watcher = self._watcher
         status = DaemonStatus(

@@ -166,7 +166,11 @@ class Sender:
         backoff_cap_seconds: float = 120.0,
         auth_retry_seconds: float = 300.0,
         max_retry_after_seconds: float = 3600.0,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
+        """`on_change` is called after every send that changed `state` (for `status`)."""
+        self._on_change = on_change
+        self._window_opened: float | None = None  # monotonic; see _next_send_in
         self._outbox = outbox
         self._client = client
         self._clock = clock
@@ -204,8 +208,11 @@ class Sender:
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         """Send whatever is queued, in batches, until `stop` is set.
 
-        Sends as soon as `wake` is set (the daemon sets it after queueing) and at least every
-        flush interval; a pause (backoff, 429, refused key) is cut short only by `resume()`.
+        A heartbeat waits at most the flush interval, so that the saves of a working stretch
+        share a request instead of costing one each; a full batch goes at once. `wake` (set by
+        the daemon after queueing) makes it look again; with nothing queued it sleeps until
+        then, without any timer. A pause (backoff, 429, refused key) is cut short only by
+        `resume()`.
         """
         while not stop.is_set():
             self._resumed.clear()
@@ -214,18 +221,42 @@ class Sender:
                 await _wait_any(pause, stop, self._resumed)
                 continue
             wake.clear()
+            wait = await self._next_send_in()
+            if wait is None or wait > 0:
+                await _wait_any(wait, stop, wake, self._resumed)
+                continue
+            self._window_opened = None
             try:
                 # Stopping drops a request in flight (its rows go back to the queue), so that
                 # shutdown is not held up by a slow server.
-                finished, more = await _unless_stopped(stop, self._step())
+                finished, sent = await _unless_stopped(stop, self._step())
             except Exception as exc:  # a bug or a broken queue must not end all sending
                 log.error("sending failed unexpectedly: %s", exc, exc_info=True)
                 self._failed(f"Sending failed unexpectedly: {exc}")
                 continue
             if not finished:
                 return
-            if not more and self._pause_left() <= 0:
-                await _wait_any(self._flush, stop, wake, self._resumed)
+            if not sent and self._pause_left() <= 0:
+                # Due rows that could not be claimed (another process holds them): look again
+                # after a flush interval rather than at once.
+                await _wait_any(self._flush, stop, self._resumed)
+
+    async def _next_send_in(self) -> float | None:
+        """Seconds until the next batch should go (0: now), or None with nothing queued.
+
+        The window is timed on the monotonic clock from when this sender first saw the queue
+        non-empty, so a wall-clock step (sleep, NTP) neither floods nor stalls it.
+        """
+        queued = (await asyncio.to_thread(self._outbox.stats)).queued
+        now = self._now()
+        if queued == 0:
+            self._window_opened = None
+            return None
+        if self._window_opened is None:
+            self._window_opened = now
+        if queued >= self._batch:
+            return 0.0
+        return max(0.0, self._window_opened + self._flush - now)
 
     async def drain(
         self,
@@ -273,7 +304,7 @@ class Sender:
 
     # ---- one batch ----
     async def _step(self) -> bool:
-        """Send one batch; True when a full batch went out cleanly (more is likely queued)."""
+        """Send one batch; False when there was nothing to claim."""
         rows = await asyncio.to_thread(self._outbox.claim, self._batch)
         if not rows:
             return False
@@ -282,20 +313,18 @@ class Sender:
             await self._deliver(rows, tally)
         except RateLimited as exc:
             self._rate_limited(exc)
-            return False
         except AuthError as exc:
             self._key_refused(exc)
-            return False
         except ApiError as exc:
             self._failed(str(exc))
-            return False
-        if tally.accepted == tally.rejected == 0:
-            # Nothing confirmed at all (an answer without per-item statuses): back off as for
-            # any failure, or such a server would see the same rows again at once.
-            self._failed("The Hackatime server's answer confirmed none of the heartbeats sent.")
-            return False
-        self._succeeded()
-        return len(rows) == self._batch and tally.retried == 0
+        else:
+            if tally.accepted == tally.rejected == 0:
+                # Nothing confirmed at all (an answer without per-item statuses): back off as
+                # for any failure, or such a server would see the same rows again at once.
+                self._failed("The Hackatime server's answer confirmed none of the heartbeats sent.")
+            else:
+                self._succeeded()
+        return True
 
     async def _deliver(self, rows: Sequence[QueuedRow], tally: _Tally) -> None:
         """Send `rows` and settle each one with the outbox, counting into `tally`.
@@ -393,6 +422,7 @@ class Sender:
         self._backoff = self._backoff.reset()
         self._paused_until = None
         self._state = replace(self._state, last_success_wall=self._clock.wall(), key_refused=False)
+        self._notify()
 
     def _failed(self, message: str) -> str:
         self._backoff = self._backoff.failed()
@@ -416,13 +446,18 @@ class Sender:
                 message,
                 _spoken(self._auth_retry),
             )
-        self._pause(self._auth_retry, message)
         self._state = replace(self._state, key_refused=True)
+        self._pause(self._auth_retry, message)
         return message
 
     def _pause(self, seconds: float, message: str) -> None:
         self._paused_until = self._now() + seconds
         self._state = replace(self._state, last_error=message, last_error_wall=self._clock.wall())
+        self._notify()
+
+    def _notify(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
 
 
 def _spoken(seconds: float) -> str:
@@ -436,9 +471,9 @@ def _local_date(wall: float) -> dt.date:
     return dt.datetime.fromtimestamp(wall).date()
 
 
-async def _wait_any(seconds: float, *events: asyncio.Event) -> None:
-    """Return when any event is set or `seconds` have passed."""
-    if seconds <= 0 or any(e.is_set() for e in events):
+async def _wait_any(seconds: float | None, *events: asyncio.Event) -> None:
+    """Return when any event is set or `seconds` (None: no limit) have passed."""
+    if (seconds is not None and seconds <= 0) or any(e.is_set() for e in events):
         return
     waiters = [asyncio.ensure_future(e.wait()) for e in events]
     try:
