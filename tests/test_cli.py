@@ -16,6 +16,7 @@ from daemon_proc import clean_env, write_config
 from fakeserver import FakeHackatime
 from hackatimed.cli import build_parser, main
 from hackatimed.cmd_service import install_service, uninstall_service
+from hackatimed.errors import HackatimedError
 
 KEY = "2b3c4d5e-6f70-4a8b-9cad-bec0d1e2f3a4"
 WRONG_KEY = "99999999-8888-4777-8666-555555555555"
@@ -196,3 +197,48 @@ def test_install_service_without_roots_is_exit_2(
     home = tmp_path / "home"
     assert main(["install-service", "--dry-run"], env=clean_env(home)) == 2
     assert "`hackatimed init` first" in capsys.readouterr().err
+
+
+class NoManager(Recorder):
+    """systemctl as this container answers it: no user service manager on the bus."""
+
+    def __call__(self, argv: Sequence[str]) -> CompletedProcess[str]:
+        self.calls.append(tuple(argv))
+        return CompletedProcess(list(argv), 1, "", "Failed to connect to bus: No medium found\n")
+
+
+def test_without_a_service_manager_install_undoes_itself_and_uninstall_still_works(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    config = write_config(tmp_path / "config.toml", url="https://example.org/api", key=KEY,
+                          roots=[tmp_path], data_dir=tmp_path / "data")  # fmt: skip
+    unit = home / ".config" / "systemd" / "user" / "hackatimed.service"
+
+    def install(run: Recorder) -> int:
+        return install_service(
+            service_args("install-service", "--config", str(config)), clean_env(home),
+            platform="linux", uid=1000, run=run, executable=(sys.executable, "-m", "hackatimed"),
+            out=io.StringIO(), err=io.StringIO(),
+        )  # fmt: skip
+
+    with pytest.raises(HackatimedError) as raised:
+        install(NoManager())
+    assert not unit.exists()
+    message = str(raised.value)
+    assert f"Removed {unit} again." in message and "No medium found" in message
+    assert "loginctl enable-linger" in message and "autostart" in message
+
+    # Installed while a manager answered; uninstalled from a shell where none does.
+    assert install(Recorder()) == 0
+    out = io.StringIO()
+    code = uninstall_service(
+        service_args("uninstall-service"), clean_env(home), platform="linux", uid=1000,
+        run=NoManager(), out=out,
+    )  # fmt: skip
+    assert code == 0
+    assert not unit.exists()
+    said = out.getvalue()
+    assert said.startswith(f"Removed {unit}; it no longer starts at login.")
+    assert "The service manager could not be told: `systemctl --user disable --now" in said
+    assert "No medium found" in said and "systemctl --user stop hackatimed" in said

@@ -218,7 +218,7 @@ def test_install_then_uninstall_leaves_nothing(tmp_path: Path, platform: str) ->
 
     run = Recorder()
     removal = service.plan_uninstall(platform=platform, home=home, uid=1234)
-    service.apply(removal, run=run, install=False)
+    assert service.apply(removal, run=run, install=False) is None  # the manager was told
     assert run.calls == list(removal.commands)
     assert not plan.unit_path.exists()
     leftovers = [p for p in home.rglob("*") if p.is_file() or "hackatimed" in p.name]
@@ -243,14 +243,106 @@ def test_systemd_uninstall_stops_before_removing_and_reloads_after(tmp_path: Pat
 
 
 def test_a_failed_stop_keeps_the_installed_unit(tmp_path: Path) -> None:
+    # The manager answered and refused: removing the file would leave a daemon without one.
     plan = install_plan("linux", tmp_path)
     service.apply(plan, run=Recorder(), install=True)
     removal = service.plan_uninstall(platform="linux", home=tmp_path, uid=1)
-    run = Recorder({"disable": failed("Failed to connect to bus: No medium found")})
-    with pytest.raises(HackatimedError, match="loginctl enable-linger") as raised:
+    run = Recorder({"disable": failed("Failed to stop hackatimed.service: Access denied")})
+    with pytest.raises(HackatimedError, match="systemctl --user status hackatimed") as raised:
         service.apply(removal, run=run, install=False)
     assert "systemctl --user disable --now hackatimed.service" in str(raised.value)
     assert plan.unit_path.exists()
+
+
+# What systemctl --user says with no user manager to talk to: this container (no session bus),
+# sudo or su (no $XDG_RUNTIME_DIR), newer systemd's wording, no systemd at all.
+NO_MANAGER = [
+    "Failed to connect to bus: No medium found",
+    "Failed to connect to bus: $DBUS_SESSION_BUS_ADDRESS and $XDG_RUNTIME_DIR not defined",
+    "Failed to connect to user scope bus via local transport: No such file or directory",
+    "System has not been booted with systemd as init system (PID 1). Can't operate.\n"
+    "Failed to connect to bus: Host is down",
+]
+
+
+@pytest.mark.parametrize("stderr", NO_MANAGER)
+def test_install_without_a_reachable_manager_removes_the_unit_again(
+    tmp_path: Path, stderr: str
+) -> None:
+    plan = install_plan("linux", tmp_path)
+    run = Recorder({"daemon-reload": failed(stderr)})
+    with pytest.raises(HackatimedError) as raised:
+        service.apply(plan, run=run, install=True)
+    message = str(raised.value)
+    assert not plan.unit_path.exists()
+    assert run.calls == [("systemctl", "--user", "daemon-reload")]
+    reload = "`systemctl --user daemon-reload`"
+    assert message.startswith(f"The service was not installed: {reload} could not reach your ")
+    assert stderr.splitlines()[-1] in message
+    assert f"Removed {plan.unit_path} again." in message
+    for advice in (
+        "login session",
+        "loginctl enable-linger $USER",
+        "`hackatimed run`",
+        "autostart",
+    ):
+        assert advice in message
+    # Nothing is left for uninstall to trip over.
+    removal = service.plan_uninstall(platform="linux", home=tmp_path, uid=1)
+    assert removal.before[0].check is False
+
+
+def test_a_reinstall_without_a_reachable_manager_puts_the_earlier_unit_back(
+    tmp_path: Path,
+) -> None:
+    service.apply(install_plan("linux", tmp_path), run=Recorder(), install=True)
+    plan = install_plan("linux", tmp_path, tmp_path / "other.toml")
+    earlier = plan.unit_path.read_text()
+    assert plan.content != earlier
+    with pytest.raises(HackatimedError, match=f"Put back the earlier {plan.unit_path}"):
+        service.apply(plan, run=Recorder({"reload": failed(NO_MANAGER[0])}), install=True)
+    assert plan.unit_path.read_text() == earlier
+
+
+def test_a_missing_systemctl_is_an_unreachable_manager(tmp_path: Path) -> None:
+    def run(argv: Sequence[str]) -> CompletedProcess[str]:
+        raise FileNotFoundError(2, "No such file or directory", argv[0])
+
+    plan = install_plan("linux", tmp_path)
+    with pytest.raises(HackatimedError, match="could not run `systemctl --user daemon-reload`"):
+        service.apply(plan, run=run, install=True)
+    assert not plan.unit_path.exists()
+    service.apply(install_plan("linux", tmp_path), run=Recorder(), install=True)
+    removal = service.plan_uninstall(platform="linux", home=tmp_path, uid=1)
+    assert service.apply(removal, run=run, install=False) is not None
+    assert not plan.unit_path.exists()
+    state = service.service_state(platform="linux", home=tmp_path, run=run)
+    assert state.enabled is None
+    assert state.running is None
+    assert state.problem is not None
+    assert "autostart" in state.problem
+
+
+@pytest.mark.parametrize("stderr", NO_MANAGER)
+def test_uninstall_without_a_reachable_manager_removes_the_unit_anyway(
+    tmp_path: Path, stderr: str
+) -> None:
+    plan = install_plan("linux", tmp_path)
+    service.apply(plan, run=Recorder(), install=True)
+    # What `systemctl --user enable` made while a manager answered.
+    wants = plan.unit_path.parent / "default.target.wants" / "hackatimed.service"
+    wants.parent.mkdir()
+    wants.symlink_to(plan.unit_path)
+    removal = service.plan_uninstall(platform="linux", home=tmp_path, uid=1)
+    run = Recorder({"systemctl": failed(stderr)})
+    unreached = service.apply(removal, run=run, install=False)
+    assert unreached is not None
+    stop = "`systemctl --user disable --now hackatimed.service`"
+    assert unreached.startswith(f"{stop} could not reach your user's service manager (")
+    assert not plan.unit_path.exists()
+    assert not wants.is_symlink()
+    # The reload would need the manager too: not tried.
+    assert run.calls == [("systemctl", "--user", "disable", "--now", "hackatimed.service")]
 
 
 def test_uninstall_when_nothing_is_installed_succeeds(tmp_path: Path) -> None:
@@ -273,19 +365,6 @@ def test_launchd_bootstrap_failure_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(HackatimedError, match=r"plutil -lint.*uninstall-service") as raised:
         service.apply(plan, run=run, install=True)
     assert "Input/output error" in str(raised.value)
-
-
-def test_a_missing_manager_is_a_sentence_not_a_traceback(tmp_path: Path) -> None:
-    def run(argv: Sequence[str]) -> CompletedProcess[str]:
-        raise FileNotFoundError(2, "No such file or directory", argv[0])
-
-    with pytest.raises(HackatimedError, match="Could not run `systemctl --user daemon-reload`"):
-        service.apply(install_plan("linux", tmp_path), run=run, install=True)
-    state = service.service_state(platform="linux", home=tmp_path, run=run)
-    assert state.enabled is None
-    assert state.running is None
-    assert state.problem is not None
-    assert "autostart" in state.problem
 
 
 def test_render_shows_the_file_and_every_command(tmp_path: Path) -> None:

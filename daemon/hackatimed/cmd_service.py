@@ -102,15 +102,24 @@ def uninstall_service(
         print(render(plan), end="", file=out)
         return EXIT_OK
     was_there = plan.unit_path.exists()
-    apply(plan, run=run, install=False)
-    if was_there:
+    unreached = apply(plan, run=run, install=False)
+    kept = "Your config and queued heartbeats are kept."
+    if not was_there:
+        print(f"No service was installed ({plan.unit_path} does not exist).", file=out)
+    elif unreached is None:
         print(
             f"Stopped hackatimed and removed {plan.unit_path}; it no longer starts at login. "
-            "Your config and queued heartbeats are kept.",
+            f"{kept}",
             file=out,
         )
     else:
-        print(f"No service was installed ({plan.unit_path} does not exist).", file=out)
+        print(
+            f"Removed {plan.unit_path}; it no longer starts at login. The service manager "
+            f"could not be told: {unreached}. If hackatimed runs as "
+            "a service now, it runs until you log out, or until `systemctl --user stop "
+            f"hackatimed` from a login session. {kept}",
+            file=out,
+        )
     return EXIT_OK
 
 

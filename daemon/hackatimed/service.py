@@ -32,6 +32,12 @@ SYSTEMD_TEMPLATE = "hackatimed.service"
 LAUNCHD_TEMPLATE = f"{LAUNCHD_LABEL}.plist"
 
 _SYSTEMCTL = ("systemctl", "--user")
+_NO_MANAGER_FIX = (
+    "Run `hackatimed install-service` as yourself from a login session (a desktop, or SSH into "
+    "this machine; not sudo or su). If your user has no service manager running, "
+    "`loginctl enable-linger $USER` starts one at boot. Without systemd, start `hackatimed run` "
+    "from your desktop's autostart instead."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,23 +178,53 @@ def plan_uninstall(*, platform: str, home: Path, uid: int) -> ServicePlan:
     )
 
 
-def apply(plan: ServicePlan, *, run: Runner, install: bool) -> None:
+def apply(plan: ServicePlan, *, run: Runner, install: bool) -> str | None:
     """Write (or remove) the file and run the plan's commands, in order.
 
-    Raises HackatimedError naming the step that failed and what to do about it.
+    Returns None when the service manager did all it was asked. An uninstall whose manager
+    cannot be reached still removes the file, and returns why the manager could not be told.
+    Raises HackatimedError naming the step that failed and what to do about it; an install
+    whose manager cannot be reached is undone first, so a later uninstall is never stuck.
     """
     if install != (plan.content is not None):
         raise ValueError("apply(install=...) does not match the plan")
-    for command in plan.before:
-        _run(command, run, plan.platform)
     if plan.content is not None:
-        _write_file(plan.unit_path, plan.content)
-        if plan.log_dir is not None:
-            _make_dir(plan.log_dir)
-    else:
-        _remove(plan.unit_path, plan.log_dir)
+        _install(plan, plan.content, run)
+        return None
+    return _uninstall(plan, run)
+
+
+def _install(plan: ServicePlan, content: str, run: Runner) -> None:
+    for command in plan.before:
+        unreached = _run(command, run, plan.platform)
+        if unreached is not None:
+            raise HackatimedError(f"Nothing was installed: {unreached}. {_NO_MANAGER_FIX}")
+    previous = _read_if_any(plan.unit_path)
+    _write_file(plan.unit_path, content)
+    if plan.log_dir is not None:
+        _make_dir(plan.log_dir)
+    for command in plan.after:
+        unreached = _run(command, run, plan.platform)
+        if unreached is not None:
+            # Only systemd gets here, and its plan makes no log folder: the unit is all to undo.
+            undone = _undo_write(plan.unit_path, previous)
+            raise HackatimedError(
+                f"The service was not installed: {unreached}. {undone} {_NO_MANAGER_FIX}"
+            )
+
+
+def _uninstall(plan: ServicePlan, run: Runner) -> str | None:
+    unreached = None
+    for command in plan.before:
+        unreached = _run(command, run, plan.platform) or unreached
+    _remove(plan.unit_path, plan.log_dir)
+    if unreached is not None:
+        # What `disable` would have removed; the rest of the plan needs the manager too.
+        _remove_wants_link(plan.unit_path)
+        return unreached
     for command in plan.after:
         _run(command, run, plan.platform)
+    return None
 
 
 def render(plan: ServicePlan) -> str:
@@ -324,21 +360,74 @@ def _remove(path: Path, log_dir: Path | None) -> None:
         ) from exc
 
 
-def _run(command: Command, run: Runner, platform: ServicePlatform) -> None:
+def _run(command: Command, run: Runner, platform: ServicePlatform) -> str | None:
+    """Run one command; return why the service manager could not be reached, if it could not.
+
+    Any other failure of a checked command raises HackatimedError.
+    """
     shown = shlex.join(command.argv)
     try:
         done = run(command.argv)
     except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if platform == "systemd":
+            return f"could not run `{shown}` ({reason})"
         if not command.check:
-            return
+            return None
         raise HackatimedError(
-            f"Could not run `{shown}`: {exc.strerror or exc}. {_fix_for(platform, '')}"
+            f"Could not run `{shown}`: {reason}. {_fix_for(platform, '')}"
         ) from exc
-    if done.returncode != 0 and command.check:
+    if done.returncode == 0:
+        return None
+    if platform == "systemd" and _no_manager(done.stderr):
+        return f"`{shown}` could not reach your user's service manager ({_tail(done)})"
+    if command.check:
         raise HackatimedError(
             f"`{shown}` failed (exit status {done.returncode}): {_tail(done)}. "
             f"{_fix_for(platform, done.stderr)}"
         )
+    return None
+
+
+def _no_manager(stderr: str) -> bool:
+    # systemctl's words when no user manager answers: no session bus (sudo, su, a container,
+    # SSH without a login session) or no systemd at all.
+    text = stderr.lower()
+    return (
+        "failed to connect to" in text and "bus" in text
+    ) or "not been booted with systemd" in text
+
+
+def _read_if_any(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        # Missing, or unreadable (then writing over it fails the same way).
+        return None
+
+
+def _undo_write(path: Path, previous: str | None) -> str:
+    """Put the unit back as it was before install wrote it; say what was done."""
+    if previous is None:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            return f"Could not remove {path} again ({exc.strerror or exc}): remove it by hand."
+        return f"Removed {path} again."
+    try:
+        _write_file(path, previous)
+    except HackatimedError:
+        return f"Could not put back the earlier {path}: it holds the new unit, not yet loaded."
+    return f"Put back the earlier {path}."
+
+
+def _remove_wants_link(unit: Path) -> None:
+    link = unit.parent / "default.target.wants" / unit.name
+    try:
+        if link.is_symlink():
+            link.unlink()
+    except OSError:
+        pass  # a dangling link there is harmless: the manager skips what it cannot load
 
 
 def _tail(done: CompletedProcess[str]) -> str:
