@@ -83,6 +83,7 @@ def test_systemd_unit_content(tmp_path: Path) -> None:
     assert exec_start == [f'ExecStart={PYTHON} -m hackatimed run --config "{config}"']
     for wanted in (
         "Restart=on-failure",
+        "ExecReload=/bin/kill -HUP $MAINPID",  # the daemon reloads its config on SIGHUP
         "StartLimitBurst=5",
         "KillSignal=SIGTERM",
         "Environment=PYTHONUNBUFFERED=1",
