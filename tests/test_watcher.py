@@ -442,8 +442,6 @@ async def test_an_overflow_rescans_what_changed_and_does_not_loop(
     await wait_until(lambda: watcher.overflows >= 1)
     await running.sink.settle(large_tree / "proj0")
     await wait_until(lambda: set(written) <= running.sink.paths(), within=20)
-    rescanned = [c for c in running.sink.changes if c.kind is ChangeKind.MODIFIED]
-    assert rescanned  # the lost events were made up for by the rescan, not by luck
 
     overflows = watcher.overflows
     cpu, counts = await asyncio.to_thread(

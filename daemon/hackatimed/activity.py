@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,31 @@ _SCOPE_MARKERS = (".git", ".hg", ".svn", ".wakatime-project")
 _SCOPE_CACHE = 4096
 # Input this close to the last heartbeat is the same moment: not a reason for a keepalive.
 _SAME_MOMENT = 1.0
+
+
+# Files an editor writes while someone works in a buffer, before any save: Vim's swap file
+# (made when the file is opened, written as the buffer changes), Emacs's lock link (made at the
+# first change after a save) and auto-save file, Kate's swap file. The group is the real name.
+_BUFFER_FILES = re.compile(
+    r"\.(?P<vim>.+)\.sw[a-p]|\.#(?P<emacs_lock>.+)|#(?P<emacs_autosave>.+)#|\.(?P<kate>.+)\.kate-swp",
+    re.DOTALL,
+)
+
+
+def editor_buffer(path: Path) -> Path | None:
+    """The file whose unsaved buffer an editor's working file (`path`) stands for, if it is one
+    and that file exists."""
+    m = _BUFFER_FILES.fullmatch(path.name)
+    if m is None or m.lastgroup is None:
+        return None
+    name = m.group(m.lastgroup)
+    # Vim does not double the dot of a hidden file: `.bashrc` has `.bashrc.swp`.
+    candidates = [name, "." + name] if m.lastgroup == "vim" else [name]
+    for candidate in candidates:
+        real = path.with_name(candidate)
+        if os.path.isfile(real):
+            return real
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +283,19 @@ class Activity:
             self._start_storm(key, scope, now)
             return
         self._bursts.add(change)
+
+    def buffer_changed(self, buffer: Path, change: FileChange) -> None:
+        """An editor's swap, lock or auto-save file for `buffer` changed (`editor_buffer`):
+        someone is working in it, unsaved. Not an edit, but presence in that file: a keepalive
+        for it is due now if none went out lately, and keepalives go on from there."""
+        if change.kind is ChangeKind.DELETED:  # the editor closed the file, or saved it
+            return
+        now = self._clock.monotonic()
+        self._last_edit = _LastEdit(buffer, change.at, now)
+        if change.at - self._last_beat_wall >= self._keepalive:
+            self._tick_at = now
+        elif self._tick_at is None:
+            self._tick_at = now + self._keepalive
 
     def discard(self, paths: Iterable[Path]) -> None:
         self._bursts.discard(paths)

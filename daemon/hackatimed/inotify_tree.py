@@ -340,8 +340,10 @@ class PrunedEmitter(InotifyEmitter):
 
     def get_event_mask_from_filter(self) -> Mask:
         # IN_MOVE_SELF too: a root renamed away must be noticed, or its events would keep
-        # arriving under the old name.
-        return Mask(super().get_event_mask_from_filter() | InotifyConstants.IN_MOVE_SELF)
+        # arriving under the old name. Not IN_ATTRIB, which watchdog adds for modified events:
+        # chmod and touch are no edits, and a checkout would fill the kernel queue with them.
+        mask = super().get_event_mask_from_filter() | InotifyConstants.IN_MOVE_SELF
+        return Mask(mask & ~InotifyConstants.IN_ATTRIB)
 
     def build_and_queue_event(
         self, event: GroupedInotifyEvent, *, full_events: bool = False

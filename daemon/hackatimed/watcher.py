@@ -51,7 +51,8 @@ log = logging.getLogger(__name__)
 
 # Only the events we use. Without a filter watchdog 7.1 also asks inotify for open and
 # close-without-write events, its own directory walk floods the kernel queue, and it loops on
-# overflow (FIELD_NOTES.md). Modified is for the platforms without close-after-write events.
+# overflow (FIELD_NOTES.md). Modified matters even where saves end in close-after-write: Vim
+# keeps its swap file open and only writes to it as the person types (see activity).
 EVENT_FILTER: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
     FileModifiedEvent,
@@ -61,12 +62,6 @@ EVENT_FILTER: list[type[FileSystemEvent]] = [
     DirCreatedEvent,
     DirMovedEvent,
     DirDeletedEvent,
-]
-# With inotify every save ends in close-after-write or a rename onto the file, so the
-# per-write(2) modify events (and attribute changes, which come with them) are only queue load:
-# a checkout of 2,000 files fills the kernel queue a third as fast without them.
-INOTIFY_EVENT_FILTER: list[type[FileSystemEvent]] = [
-    e for e in EVENT_FILTER if e is not FileModifiedEvent
 ]
 
 # Files whose change changes which folders are ignored (see ignore.py).
@@ -134,7 +129,6 @@ class Watcher:
         self._policy = _Policy(self, ignores_dir)
         self._observer = observer_factory(self._policy)
         self._pruned = type(self._observer).__name__ == "PrunedInotifyObserver"
-        self._filter = INOTIFY_EVENT_FILTER if self._pruned else EVENT_FILTER
         self._handler = _Handler(self._on_event)
         self._ancestor_handler = _Handler(self._on_ancestor_event)
         self._watches: dict[Path, ObservedWatch] = {}
@@ -224,7 +218,7 @@ class Watcher:
     def _watch(self, root: Path) -> None:
         try:
             self._watches[root] = self._observer.schedule(
-                self._handler, os.fspath(root), recursive=True, event_filter=self._filter
+                self._handler, os.fspath(root), recursive=True, event_filter=EVENT_FILTER
             )
         except OSError as exc:
             self._error(f"cannot watch {root}: {exc.strerror or exc}")
@@ -250,7 +244,7 @@ class Watcher:
                     self._ancestor_handler,
                     os.fspath(folder),
                     recursive=False,
-                    event_filter=self._filter,
+                    event_filter=EVENT_FILTER,
                 )
             except OSError as exc:
                 log.debug("cannot watch %s for a missing root: %s", folder, exc)

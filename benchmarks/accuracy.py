@@ -1,0 +1,512 @@
+"""How close the daemon's heartbeats come to the time someone really worked.
+
+    /work/venv/bin/python benchmarks/accuracy.py [--minutes 60] [--seed 1] [--json]
+
+Scripted sessions are replayed on an injected clock through the real code: the daemon's filter
+(`HeartbeatBuilder.on_meta_change` and `accepts`, with the real ignore rules), `Activity` (bursts,
+storms, keepalives) and `HeartbeatBuilder.build_many` (the real per-file rate limit, reading
+the real files, which the script really writes in a temp folder). The driver does what the
+daemon's loop does: sleep until `Activity.next_due()` or the next scripted event, then take
+what is due. Each save is Vim's default sequence of file events (probe `4913`, backup `~`,
+new file, backup deleted). The idle source is scripted: while the person types, their last
+input is at most two seconds old.
+
+The heartbeats are scored with the server's rule (sorted by time, each adds
+min(gap to the previous one, 120 s); the first adds nothing) against the true active time:
+credited time inside the true intervals, credited time outside them (false), and true time not
+credited (missed).
+
+Sessions: (a) an hour saving every 45 s, with and without an idle source; (b) an hour saving
+every 4-6 minutes while typing continuously; (c) the same with a 20-minute break with no input
+in the middle; (d) (a) with a `git checkout` of 2,000 files (and a save in another repository
+in the middle of it) and an `npm install` of 20,000 files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from hackatimed.activity import Activity, Edit, editor_buffer
+from hackatimed.changes import ChangeKind, FileChange
+from hackatimed.clock import FakeClock
+from hackatimed.config import Config, HeartbeatConfig, WatchConfig
+from hackatimed.detect import HeartbeatBuilder
+from hackatimed.heartbeat import Heartbeat
+
+START_WALL = 1_767_258_000.0  # 2026-01-01 09:00 UTC
+START_MONO = 1000.0
+CAP = 120.0  # the server's cap on the gap a heartbeat adds
+KEYSTROKE_GAP = 2.0
+IDLE_AFTER = 300.0
+KEEPALIVE = 60.0
+RATE_LIMIT = 30.0
+SWAP_EVERY = 60.0
+EDITORS = {"vim": "Vim (swap file)", "none": "no trace before a save"}
+
+Interval = tuple[float, float]
+
+
+# -- scoring, the server's way ------------------------------------------------------------------
+
+
+def credited_intervals(times: Sequence[float]) -> list[Interval]:
+    """What the server counts: for each heartbeat, the min(gap, 120 s) before it. The person
+    worked yesterday too: after that pause the first heartbeat adds the full 120 s, as any
+    heartbeat after a pause does."""
+    ts = [-86_400.0, *sorted(times)]
+    return [(t - min(t - prev, CAP), t) for prev, t in itertools.pairwise(ts) if t > prev]
+
+
+def clip(intervals: Sequence[Interval], window: Interval) -> list[Interval]:
+    return [
+        (max(s, window[0]), min(e, window[1]))
+        for s, e in intervals
+        if e > window[0] and s < window[1]
+    ]
+
+
+def overlap(a: Sequence[Interval], b: Sequence[Interval]) -> float:
+    total = 0.0
+    for s1, e1 in a:
+        for s2, e2 in b:
+            total += max(0.0, min(e1, e2) - max(s1, s2))
+    return total
+
+
+def length(intervals: Sequence[Interval]) -> float:
+    return sum(e - s for s, e in intervals)
+
+
+# -- the scripted person ------------------------------------------------------------------------
+
+
+class ScriptedIdle:
+    """Seconds since the last keystroke, from the script's typing intervals."""
+
+    name = "scripted"
+
+    def __init__(self, clock: FakeClock, typing: Sequence[Interval]) -> None:
+        self._clock = clock
+        self._typing = sorted(typing)
+
+    def idle_seconds(self) -> float | None:
+        now = self._clock.wall() - START_WALL
+        last = None
+        for start, end in self._typing:
+            if start > now:
+                break
+            last = (
+                end
+                if now >= end
+                else start + math.floor((now - start) / KEYSTROKE_GAP) * (KEYSTROKE_GAP)
+            )
+        return 1e6 if last is None else now - last
+
+
+class NoIdle:
+    name = "none"
+
+    def idle_seconds(self) -> float | None:
+        return None
+
+
+@dataclass
+class Workspace:
+    root: Path
+    app: Path  # the repository worked in
+    lib: Path  # a second repository
+    storm_files: list[Path] = field(default_factory=list)
+
+
+def git(repo: Path, *args: str) -> None:
+    env = {
+        "GIT_AUTHOR_NAME": "Bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.com",
+        "GIT_COMMITTER_NAME": "Bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.com",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "HOME": "/nonexistent",
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+    }
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+
+
+def make_workspace(base: Path, *, checkout_files: int) -> Workspace:
+    root = base / "code"
+    ws = Workspace(root=root, app=root / "app", lib=root / "lib")
+    for repo in (ws.app, ws.lib):
+        (repo / "src").mkdir(parents=True)
+        (repo / "src/main.py").write_text("import os\n")
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "start")
+        git(repo, "branch", "feature")
+    for i in range(checkout_files):
+        f = ws.app / f"src/gen/pkg{i // 50}/module_{i}.py"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(f"VALUE = {i}\n")
+        ws.storm_files.append(f)
+    return ws
+
+
+# -- the replay: the daemon's loop on a fake clock ----------------------------------------------
+
+
+class Replay:
+    """Times are seconds from the start of the scored hour; a lead-in starts before it."""
+
+    def __init__(
+        self, ws: Workspace, *, typing: Sequence[Interval] | None, lead_in: float = 0.0
+    ) -> None:
+        self.ws = ws
+        self.clock = FakeClock(wall=START_WALL - lead_in, monotonic=START_MONO - lead_in)
+        idle = ScriptedIdle(self.clock, typing) if typing is not None else NoIdle()
+        self.activity = Activity(
+            clock=self.clock,
+            idle=idle,
+            idle_after_seconds=IDLE_AFTER,
+            keepalive_seconds=KEEPALIVE,
+        )
+        config = Config(
+            watch=WatchConfig(roots=(ws.root,)),
+            heartbeats=HeartbeatConfig(
+                editor="vim", machine="bench", rate_limit_seconds=RATE_LIMIT
+            ),
+        )
+        self.builder = HeartbeatBuilder(
+            config, clock=self.clock, home=ws.root.parent, hostname="bench"
+        )
+        self.heartbeats: list[Heartbeat] = []
+        self.released: list[tuple[Edit, float]] = []  # each edit and when it was released (s)
+        self._saves = 0
+
+    def now(self) -> float:
+        return self.clock.wall() - START_WALL
+
+    def run_until(self, t: float) -> None:
+        """Sleep as the daemon does: until the next due time or `t`, whichever is first."""
+        while True:
+            due = self.activity.next_due()
+            if due is None or due - START_MONO > t:
+                break
+            self.clock.advance(max(0.0, due - self.clock.monotonic()))
+            self._take()
+        self.clock.advance(max(0.0, t - self.now()))
+        self._take()
+
+    def event(self, path: Path, kind: ChangeKind) -> None:
+        """One file event, routed as the daemon's `_on_change` does."""
+        if self.builder.on_meta_change(path):
+            return
+        change = FileChange(path, kind, self.clock.wall())
+        if self.builder.accepts(path):
+            self.activity.add(change)
+        elif (buffer := editor_buffer(path)) is not None and self.builder.accepts(buffer):
+            self.activity.buffer_changed(buffer, change)
+
+    def save(self, path: Path) -> None:
+        """Vim's default save: probe, rename to the backup, write anew, delete the backup."""
+        self._saves += 1
+        folder = path.parent
+        for kind in (ChangeKind.CREATED, ChangeKind.CLOSED, ChangeKind.DELETED):
+            self.event(folder / "4913", kind)
+        self.event(path.with_name(path.name + "~"), ChangeKind.MOVED_IN)
+        path.write_text(path.read_text() + f"x{self._saves} = {self._saves}\n")
+        self.event(path, ChangeKind.CREATED)
+        self.event(path, ChangeKind.CLOSED)
+        self.event(path.with_name(path.name + "~"), ChangeKind.DELETED)
+
+    def _take(self) -> None:
+        edits = self.activity.pop_due()
+        if not edits:
+            return
+        for e in edits:
+            self.released.append((e, self.now()))
+        self.heartbeats += self.builder.build_many(edits)
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    idle_source: bool
+    truth_seconds: float
+    credited_seconds: float
+    false_seconds: float
+    missed_seconds: float
+    heartbeats: int
+    keepalives: int
+    break_credited_seconds: float | None = None
+    storm_files: int = 0
+    storm_heartbeats: int = 0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def error_pct(self) -> float:
+        return 100.0 * (self.credited_seconds - self.truth_seconds) / self.truth_seconds
+
+
+def score(
+    name: str,
+    replay: Replay,
+    truth: Sequence[Interval],
+    *,
+    idle_source: bool,
+    breaks: Sequence[Interval] = (),
+    storm_files: Sequence[Path] = (),
+    notes: Sequence[str] = (),
+) -> Result:
+    times = [hb.time - START_WALL for hb in replay.heartbeats]
+    # Only the lead-in is cut off: whatever is credited after the session ends is false time.
+    credited = clip(credited_intervals(times), (0.0, math.inf))
+    inside = overlap(credited, truth)
+    storm = {str(p) for p in storm_files}
+    scored = [hb for hb in replay.heartbeats if hb.time >= START_WALL]
+    return Result(
+        name=name,
+        idle_source=idle_source,
+        truth_seconds=length(truth),
+        credited_seconds=length(credited),
+        false_seconds=length(credited) - inside,
+        missed_seconds=length(truth) - inside,
+        heartbeats=len(scored),
+        keepalives=sum(1 for hb in scored if not hb.is_write),
+        break_credited_seconds=overlap(credited, breaks) if breaks else None,
+        storm_files=len(storm),
+        storm_heartbeats=sum(1 for hb in replay.heartbeats if hb.entity in storm),
+        notes=tuple(notes),
+    )
+
+
+def saves_every(start: float, end: float, gap: Callable[[], float]) -> list[float]:
+    out, t = [], start + gap()
+    while t < end:
+        out.append(t)
+        t += gap()
+    return out
+
+
+Action = tuple[float, Callable[[], None]]
+
+
+def editing(
+    replay: Replay, path: Path, saves: Sequence[float], typing: Sequence[Interval], editor: str
+) -> list[Action]:
+    """The saves, and for Vim its swap file: made when the file is opened (the start of the
+    first typing spell), then written as the buffer changes, here once a minute while typing
+    (every 200 characters, or after 4 s without a keystroke). Other editors (VS Code, gedit,
+    JetBrains without its idle auto-save) leave nothing on disk before a save."""
+    actions: list[Action] = [(t, lambda: replay.save(path)) for t in saves]
+    if editor == "vim":
+        swap = path.with_name(f".{path.name}.swp")
+        actions.append((typing[0][0], lambda: replay.event(swap, ChangeKind.CREATED)))
+        for start, stop in typing:
+            t = start + 1.0
+            while t < stop:
+                actions.append((t, lambda: replay.event(swap, ChangeKind.MODIFIED)))
+                t += SWAP_EVERY
+    return actions
+
+
+def play(replay: Replay, actions: Sequence[Action], end: float) -> None:
+    for t, act in sorted(actions, key=lambda a: a[0]):
+        replay.run_until(t)
+        act()
+    replay.run_until(end + 2 * IDLE_AFTER)
+
+
+def session_a(ws: Workspace, minutes: float, *, idle_source: bool) -> Result:
+    end = minutes * 60
+    typing = [(0.0, end)]
+    replay = Replay(ws, typing=typing if idle_source else None)
+    saves = saves_every(0, end, lambda: 45.0)
+    play(replay, editing(replay, ws.app / "src/main.py", saves, typing, "none"), end)
+    label = "with input" if idle_source else "no idle source"
+    return score(f"(a) save every 45 s, {label}", replay, typing, idle_source=idle_source)
+
+
+def session_b(
+    ws: Workspace, minutes: float, rng: random.Random, *, lead_in: float, editor: str
+) -> Result:
+    """With a lead-in, the scored hour is the middle of a working day: the same work went on
+    before it. Without, it starts cold: typing from the first second, the first save minutes
+    later."""
+    end = minutes * 60
+    typing = [(-lead_in, end)]
+    replay = Replay(ws, typing=typing, lead_in=lead_in)
+    saves = saves_every(-lead_in, end, lambda: rng.uniform(240, 360))
+    play(replay, editing(replay, ws.app / "src/main.py", saves, typing, editor), end)
+    first = min((t for t in saves if t >= 0), default=end)
+    when = "mid-day" if lead_in else "cold start"
+    return score(
+        f"(b) save every 4-6 min, typing, {when}, {EDITORS[editor]}",
+        replay,
+        [(0.0, end)],
+        idle_source=True,
+        notes=[] if lead_in else [f"first save at {first / 60:.1f} min"],
+    )
+
+
+def session_c(ws: Workspace, minutes: float, rng: random.Random, *, editor: str) -> Result:
+    end = minutes * 60
+    pause = (end / 3, 2 * end / 3)
+    truth = [(0.0, pause[0]), (pause[1], end)]
+    replay = Replay(ws, typing=truth)
+    saves = [
+        *saves_every(0, pause[0], lambda: rng.uniform(240, 360)),
+        *saves_every(pause[1], end, lambda: rng.uniform(240, 360)),
+    ]
+    play(replay, editing(replay, ws.app / "src/main.py", saves, truth, editor), end)
+    before = [t for t in saves if t < pause[0]]
+    after = [t for t in saves if t >= pause[1]]
+    notes = [
+        f"first save at {before[0] / 60:.1f} min" if before else "no save before the break",
+        f"first save after the break {(after[0] - pause[1]) / 60:.1f} min after typing resumed"
+        if after
+        else "no save after the break",
+    ]
+    return score(
+        f"(c) as (b), 20-min break, {EDITORS[editor]}",
+        replay,
+        truth,
+        idle_source=True,
+        breaks=[pause],
+        notes=notes,
+    )
+
+
+def session_d(ws: Workspace, minutes: float, *, npm_files: int) -> Result:
+    end = minutes * 60
+    typing = [(0.0, end)]
+    replay = Replay(ws, typing=typing)
+    main = ws.app / "src/main.py"
+    checkout_at, npm_at = 0.25 * end + 10, 0.6 * end + 10
+    notes: list[str] = []
+    actions = editing(replay, main, saves_every(0, end, lambda: 45.0), typing, "none")
+    actions.append((checkout_at, lambda: notes.append(checkout(replay, ws))))
+    actions.append((npm_at, lambda: npm_install(replay, ws, npm_files)))
+    play(replay, actions, end)
+    branches = {hb.branch for hb in replay.heartbeats if hb.entity == str(main)}
+    notes.append(f"branches seen on {main.name}: {', '.join(sorted(b or '-' for b in branches))}")
+    return score(
+        "(d) as (a), checkout + npm install",
+        replay,
+        typing,
+        idle_source=True,
+        storm_files=ws.storm_files,
+        notes=notes,
+    )
+
+
+def checkout(replay: Replay, ws: Workspace) -> str:
+    """`git checkout feature`: HEAD moves, then every file is unlinked and written anew, within
+    about a second; halfway through, the person saves a file in another repository."""
+    git_dir = ws.app / ".git"
+    replay.event(git_dir / "index.lock", ChangeKind.CREATED)
+    other = ws.lib / "src/main.py"
+    saved_at = None
+    for i, f in enumerate(ws.storm_files):
+        f.write_text(f"VALUE = {i}  # feature\n")
+        for kind in (ChangeKind.DELETED, ChangeKind.CREATED, ChangeKind.CLOSED):
+            replay.event(f, kind)
+        replay.run_until(replay.now() + 0.0005)
+        if i == len(ws.storm_files) // 2:
+            replay.save(other)
+            saved_at = replay.now()
+    (git_dir / "HEAD").write_text("ref: refs/heads/feature\n")
+    replay.event(git_dir / "HEAD", ChangeKind.MOVED_IN)
+    replay.event(git_dir / "index", ChangeKind.MOVED_IN)
+    replay.run_until(replay.now() + 10)
+    released = [t for e, t in replay.released if e.path == other]
+    if saved_at is None or not released:
+        return "the save in the other repository during the checkout was lost"
+    return (
+        f"a save in another repository mid-checkout went out after {released[0] - saved_at:.1f} s"
+    )
+
+
+def npm_install(replay: Replay, ws: Workspace, files: int) -> None:
+    """20,000 files under node_modules over 20 s, then package-lock.json (not written to disk:
+    the ignore rules decide on the path alone, and nothing there may be read)."""
+    modules = ws.app / "node_modules"
+    for i in range(files):
+        f = modules / f"dep{i // 40}/lib/file{i}.js"
+        replay.event(f, ChangeKind.CREATED)
+        replay.event(f, ChangeKind.CLOSED)
+        replay.run_until(replay.now() + 20.0 / max(1, files))
+
+
+def run_all(
+    base: Path, *, minutes: float = 60, seed: int = 1, storm_scale: float = 1.0
+) -> list[Result]:
+    rng = random.Random(seed)
+    runs: list[Callable[[Workspace], Result]] = [
+        lambda ws: session_a(ws, minutes, idle_source=True),
+        lambda ws: session_a(ws, minutes, idle_source=False),
+        lambda ws: session_b(ws, minutes, rng, lead_in=600.0, editor="none"),
+        lambda ws: session_b(ws, minutes, random.Random(seed), lead_in=0.0, editor="none"),
+        lambda ws: session_b(ws, minutes, random.Random(seed), lead_in=0.0, editor="vim"),
+        lambda ws: session_c(ws, minutes, random.Random(seed + 1), editor="none"),
+        lambda ws: session_c(ws, minutes, random.Random(seed + 1), editor="vim"),
+        lambda ws: session_d(ws, minutes, npm_files=max(1, int(20_000 * storm_scale))),
+    ]
+    results = []
+    for i, run in enumerate(runs):
+        ws = make_workspace(base / f"s{i}", checkout_files=max(20, int(2_000 * storm_scale)))
+        results.append(run(ws))
+        shutil.rmtree(ws.root, ignore_errors=True)
+    return results
+
+
+def table(results: Sequence[Result]) -> str:
+    head = (
+        "| session | truth | credited | error | false | missed | heartbeats (keepalives) "
+        "| break credited | storm files → heartbeats |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    rows = []
+    for r in results:
+        brk = "" if r.break_credited_seconds is None else f"{r.break_credited_seconds:.0f} s"
+        storm = f"{r.storm_files} → {r.storm_heartbeats}" if r.storm_files else ""
+        rows.append(
+            f"| {r.name} | {r.truth_seconds / 60:.1f} min | {r.credited_seconds / 60:.1f} min "
+            f"| {r.error_pct:+.1f} % | {r.false_seconds:.0f} s | {r.missed_seconds:.0f} s "
+            f"| {r.heartbeats} ({r.keepalives}) | {brk} | {storm} |"
+        )
+    notes = [f"- {r.name}: {n}" for r in results for n in r.notes]
+    return "\n".join([head, *rows, "", *notes])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    shm = Path("/dev/shm")
+    base = Path(tempfile.mkdtemp(prefix="hackatimed-accuracy-", dir=shm if shm.is_dir() else None))
+    try:
+        results = run_all(base, minutes=args.minutes, seed=args.seed)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    if args.json:
+        json.dump([asdict(r) | {"error_pct": r.error_pct} for r in results], sys.stdout, indent=2)
+        print()
+    else:
+        print(table(results))
+
+
+if __name__ == "__main__":
+    main()
