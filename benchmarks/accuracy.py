@@ -402,7 +402,7 @@ def session_d(ws: Workspace, minutes: float, *, npm_files: int) -> Result:
     branches = {hb.branch for hb in replay.heartbeats if hb.entity == str(main)}
     notes.append(f"branches seen on {main.name}: {', '.join(sorted(b or '-' for b in branches))}")
     return score(
-        "(d) as (a), checkout + npm install",
+        "(d) as (a) with input, + checkout, npm install",
         replay,
         typing,
         idle_source=True,
