@@ -161,9 +161,9 @@ def test_without_a_key_exit_2_says_how_to_set_one(
         ("today", "wrong key", "refused the API key (HTTP 401)"),
         ("stats", "wrong key", "refused the API key (HTTP 404)"),  # stats: "User not found"
         ("today", 429, "limiting requests from this machine; try again in 1 min"),
-        ("stats", 500, "failed (HTTP 500: Internal Server Error). Check your network connection"),
+        ("stats", 500, "failed (HTTP 500: Internal Server Error). Try again in a few minutes."),
         ("stats", 400, "(HTTP 400: Internal Server Error). Check --start and --end"),
-        ("today", "down", "Could not talk to the Hackatime server at http://127.0.0.1:"),
+        ("today", "down", "could not connect (connection refused). Is the server up, and is api."),
     ],
 )
 def test_server_failures_are_one_sentence_and_exit_1(

@@ -105,8 +105,8 @@ def test_a_server_that_is_down_leaves_the_queue_and_says_why(setup: Setup) -> No
     assert status == 1
     assert "Sent 0 heartbeats." in out
     assert "5 heartbeats still queued: The Hackatime server at" in out
-    assert "failed (HTTP 503" in out and "try again in a few minutes" in out
-    assert "will retry" not in out
+    assert "failed (HTTP 503: Internal Server Error). Try again in a few minutes.\n" in out
+    assert "will retry" not in out and "Next try" not in out
     assert setup.queued() == 5
 
 
@@ -116,6 +116,7 @@ def test_a_refused_key_is_the_reason_given(setup: Setup) -> None:
     status, out, err = setup.sync()
     assert status == 1
     assert "2 heartbeats still queued: The Hackatime server refused the API key" in out
+    assert "Try again" not in out  # a refused key needs fixing, not patience
     assert WRONG_KEY not in out + err
     assert setup.queued() == 2
 

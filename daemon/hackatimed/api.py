@@ -1,10 +1,12 @@
 """The Hackatime HTTP API: the only module that knows its URLs, headers and JSON shapes.
 
 Everything that can go wrong on the wire leaves this module as one of a few errors, each with a
-message written for a person:
+message written for a person: what happened and what to check, as whole sentences. A
+`TransientError` makes no promise about what happens next: the daemon's sender says when it tries
+again, a command that runs once says to try later.
 
 - `TransientError`: the network or the server failed (refused, reset, timed out, 5xx, 408, an
-  answer that is not the JSON it should be). Try again later.
+  answer that is not the JSON it should be). A later try may work.
 - `RateLimited`: 429. Wait `retry_after` seconds.
 - `AuthError`: 401 or 403 (and 404 "User not found" from the stats endpoint): the key was refused.
 - `RequestRejected`: any other 3xx/4xx for the request as a whole, with the server's reason.
@@ -15,8 +17,12 @@ The key is sent only in the `Authorization` header and appears in no message or 
 from __future__ import annotations
 
 import email.utils
+import errno
 import json
 import logging
+import os
+import socket
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -199,10 +205,13 @@ class HackatimeClient:
         except TimeoutError:
             raise TransientError(
                 f"The Hackatime server at {self._origin} did not answer within "
-                f"{self._timeout:g} s; will retry."
+                f"{self._timeout:g} s: it, or the network, is slow."
             ) from None
         except aiohttp.ClientError as exc:
-            raise TransientError(_network_message(exc, self._origin)) from None
+            what = _what_failed(exc, URL(self._base).host or self._origin)
+            raise TransientError(
+                f"Could not talk to the Hackatime server at {self._origin}: {what}"
+            ) from None
         log.debug("%s %s -> HTTP %d (%d bytes)", method, path, status, len(body))
         if status >= 300:
             raise self._http_error(status, resp_headers, body, stats=stats)
@@ -211,7 +220,7 @@ class HackatimeClient:
         except ValueError:
             raise TransientError(
                 f"The Hackatime server at {self._origin} answered HTTP {status} with a body "
-                "that is not JSON; will retry."
+                "that is not JSON."
             ) from None
 
     def _session_now(self) -> aiohttp.ClientSession:
@@ -235,8 +244,7 @@ class HackatimeClient:
         reason = f": {error}" if error else ""
         if status == 408 or status >= 500:
             return TransientError(
-                f"The Hackatime server at {self._origin} failed (HTTP {status}{reason}); "
-                "will retry."
+                f"The Hackatime server at {self._origin} failed (HTTP {status}{reason})."
             )
         message = f"The Hackatime server refused the request (HTTP {status}{reason})."
         if status < 400:
@@ -308,19 +316,65 @@ def _retry_after(header: str | None, body: Any, clock: Clock) -> float:
     return DEFAULT_RETRY_AFTER
 
 
-def _network_message(exc: aiohttp.ClientError, origin: str) -> str:
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
-        what = "the TLS connection failed (a certificate problem or a captive portal?)"
-    elif isinstance(exc, aiohttp.ClientConnectorError):
-        reason = exc.os_error.strerror or type(exc.os_error).__name__
-        what = f"could not connect ({reason.lower()})"
-    elif isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        what = "the server closed the connection before answering in full"
-    elif isinstance(exc, aiohttp.ClientOSError):
-        what = f"the connection failed ({(exc.strerror or 'network error').lower()})"
+def _what_failed(exc: aiohttp.ClientError, host: str) -> str:
+    """What went wrong on the network, and what to check, as the end of a sentence."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        why = getattr(exc.certificate_error, "verify_message", None) or "certificate refused"
+        why = _lower_first(why.rstrip("."))
+        # Never suggest turning verification off: the key would go to whoever answered.
+        return (
+            f"TLS verification failed ({why}), so nothing was sent. Check that this computer's "
+            "date and time are right; on a hotel or café network, open a web page first to get "
+            "past its sign-in page."
+        )
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return f"the TLS handshake failed ({_reason(exc.os_error)}). Is api.url right?"
+    if isinstance(exc, ConnectionResetError) or (
+        isinstance(exc, aiohttp.ClientOSError) and exc.errno == errno.ECONNRESET
+    ):
+        return "the connection was reset before the answer came (a network or server hiccup)."
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return _connect_failed(exc.os_error, host)
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return "the server closed the connection before answering in full."
+    if isinstance(exc, aiohttp.ClientOSError):
+        return f"the connection failed ({_reason(exc)})."
+    return f"the request failed ({type(exc).__name__})."
+
+
+def _connect_failed(error: OSError, host: str) -> str:
+    if isinstance(error, socket.gaierror):
+        return f"could not look up {host} ({_reason(error)}). Are you online, and is api.url right?"
+    # By number: with several addresses to try, the error is a plain OSError that keeps it.
+    if error.errno == errno.ECONNREFUSED:
+        hint = "Is the server up, and is api.url right?"
+    elif error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN):
+        hint = "Are you online?"
     else:
-        what = f"the request failed ({type(exc).__name__})"
-    return f"Could not talk to the Hackatime server at {origin}: {what}; will retry."
+        hint = "Are you online, and is api.url right?"
+    return f"could not connect ({_reason(error)}). {hint}"
+
+
+def _reason(error: OSError) -> str:
+    """The system's short words for an error ("connection refused"), not Python's repr.
+
+    asyncio words a refused connection "Connect call failed ('127.0.0.1', 8080)": the number
+    says it better.
+    """
+    if isinstance(error, ssl.SSLError) and error.reason:
+        text = error.reason.replace("_", " ")
+    elif isinstance(error, socket.gaierror) and error.strerror:
+        text = error.strerror
+    elif isinstance(error.errno, int) and error.errno > 0:
+        text = os.strerror(error.errno)
+    else:
+        text = error.strerror or type(error).__name__
+    return _lower_first(text)
+
+
+def _lower_first(text: str) -> str:
+    """ "Connection refused" inside a sentence, but "IP address mismatch" as it is."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _as_object(payload: Any, origin: str) -> dict[str, Any]:

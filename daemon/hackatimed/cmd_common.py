@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 
 KEY_PAGE = "https://hackatime.hackclub.com/my/wakatime_setup"
-# The api module words transient failures for the daemon, which retries by itself.
-_DAEMON_TAIL = "; will retry."
+# What a command that runs once adds to a network or server failure: the daemon retries by
+# itself and says when in its own log line, a person has to try again.
+_TRY_LATER = "Try again in a few minutes."
 
 
 def home_of(env: Mapping[str, str]) -> Path:
@@ -70,7 +71,8 @@ def client_for(config: Config, path: Path) -> HackatimeClient:
 
 
 def for_a_person(exc: HackatimedError) -> HackatimedError:
-    """A server error reworded for a command that runs once: no "will retry", say what to do."""
+    """A server error as a command that runs once says it: what to do next, not the daemon's
+    plan (a 429's wait is a time to try again, not one the command waits out)."""
     from hackatimed.api import RateLimited, TransientError
     from hackatimed.output import duration
 
@@ -80,18 +82,8 @@ def for_a_person(exc: HackatimedError) -> HackatimedError:
             f"{duration(exc.retry_after) if exc.retry_after >= 1 else 'a moment'}."
         )
     if isinstance(exc, TransientError):
-        return HackatimedError(reworded(str(exc)))
+        return HackatimedError(f"{exc} {_TRY_LATER}")
     return exc
-
-
-def reworded(message: str) -> str:
-    """A daemon's "will retry" message about a failed request, as advice for a person."""
-    if not message.endswith(_DAEMON_TAIL):
-        return message
-    return (
-        f"{message.removesuffix(_DAEMON_TAIL)}. Check your network connection; if it works, the "
-        "server is having trouble: try again in a few minutes. Queued heartbeats are kept."
-    )
 
 
 def run(coro: Coroutine[Any, Any, _T]) -> _T:

@@ -10,15 +10,23 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
+from hackatimed.api import ApiError, ItemResult
 from hackatimed.clock import SystemClock
-from hackatimed.cmd_common import client_for, config_path, load, reworded, run, show_warnings
+from hackatimed.cmd_common import (
+    client_for,
+    config_path,
+    for_a_person,
+    load,
+    run,
+    show_warnings,
+)
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK
 from hackatimed.outbox import OUTBOX_FILE, Outbox
 from hackatimed.output import ProgressBar
-from hackatimed.sender import DrainResult, Sender
+from hackatimed.sender import DrainResult, HeartbeatClient, Sender
 
 
 def cmd_sync(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -36,9 +44,10 @@ def sync(args: argparse.Namespace, env: Mapping[str, str], *, out: TextIO, err: 
         return _report(DrainResult(0, 0, 0), as_json=args.json, out=out)
     clock = SystemClock()
     outbox = Outbox(db, clock=clock, max_queued=config.storage.max_queued)
+    remembering = _Remembering(client)
     sender = Sender(
         outbox,
-        client,
+        remembering,
         clock=clock,
         batch_size=config.heartbeats.batch_size,
         flush_interval_seconds=config.heartbeats.flush_interval_seconds,
@@ -54,11 +63,33 @@ def sync(args: argparse.Namespace, env: Mapping[str, str], *, out: TextIO, err: 
     finally:
         progress.finish()
         outbox.close()
-    return _report(result, as_json=args.json, out=out)
+    return _report(result, as_json=args.json, out=out, last_error=remembering.last_error)
 
 
-def _report(result: DrainResult, *, as_json: bool, out: TextIO) -> int:
-    error = reworded(result.error) if result.error else None
+class _Remembering:
+    """The client, keeping the last error it raised: the sender passes on only the words, and
+    what a person should do next depends on the kind of failure."""
+
+    def __init__(self, client: HeartbeatClient) -> None:
+        self._client = client
+        self.last_error: ApiError | None = None
+
+    async def send_heartbeats(self, bodies: Sequence[str]) -> list[ItemResult]:
+        try:
+            return await self._client.send_heartbeats(bodies)
+        except ApiError as exc:
+            self.last_error = exc
+            raise
+
+
+def _report(
+    result: DrainResult, *, as_json: bool, out: TextIO, last_error: ApiError | None = None
+) -> int:
+    error = result.error
+    # The sender may have dealt with an error itself (a rejected heartbeat): only the one that
+    # stopped the drain is reworded.
+    if last_error is not None and str(last_error) == error:
+        error = str(for_a_person(last_error))
     if as_json:
         summary = {
             "sent": result.sent,
