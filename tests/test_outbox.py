@@ -172,6 +172,70 @@ def test_the_rejected_table_is_bounded(db: Path, clock: FakeClock) -> None:
         assert [r.id for r in ob.rejected()] == ids[:-4:-1]
 
 
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file in `folder` with its size and modification time, to see what a read changed."""
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()}
+
+
+def fill(ob: Outbox) -> None:
+    """Three queued (one released with an error), two rejected."""
+    ob.add(bodies(5))
+    first, second, third, *_ = ob.claim(5)
+    ob.reject([(first.id, 422, "bad time"), (second.id, 400, "no entity")])
+    ob.release([third.id], error="HTTP 503", retry_at=None)
+
+
+def test_peek_beside_a_running_outbox_sees_every_commit(box: Outbox, db: Path) -> None:
+    fill(box)
+    before = snapshot(db.parent)
+    assert {"outbox.db-wal", "outbox.db-shm"} <= set(before)  # commits not yet in the file
+    assert outbox_module.peek(db) == box.stats()
+    assert [r.reason for r in outbox_module.peek_rejected(db)] == ["no entity", "bad time"]
+    assert [r.status for r in outbox_module.peek_rejected(db, limit=1)] == [400]
+    assert [(r.id, r.body) for r in outbox_module.peek_rejected(db)] == [
+        (r.id, r.body) for r in box.rejected()
+    ]
+    assert snapshot(db.parent).keys() == before.keys()
+    box.add(bodies(1, "later"))
+    assert outbox_module.peek(db) == box.stats()  # no stale snapshot: read afresh each time
+
+
+def test_peek_at_a_closed_queue_creates_and_writes_nothing(db: Path, clock: FakeClock) -> None:
+    with Outbox(db, clock=clock) as ob:
+        fill(ob)
+        expected = ob.stats()
+        rejected = ob.rejected()
+    before = snapshot(db.parent)
+    assert set(before) == {"outbox.db"}  # closed cleanly: no -wal, no -shm
+    assert outbox_module.peek(db) == expected
+    assert outbox_module.peek_rejected(db) == rejected
+    # A plain read-only connection would leave an empty -wal and a -shm here.
+    assert snapshot(db.parent) == before
+    # And the daemon opens it afterwards as if nothing happened.
+    with Outbox(db, clock=clock) as ob:
+        assert ob.stats() == expected
+
+
+def test_peek_without_a_queue_file(tmp_path: Path, db: Path) -> None:
+    assert outbox_module.peek(db) is None
+    assert outbox_module.peek_rejected(db) == []
+    assert list(tmp_path.iterdir()) == []  # not even the data folder
+    db.parent.mkdir()
+    db.touch()  # made by an Outbox that has not created its tables yet
+    empty = outbox_module.peek(db)
+    assert empty is not None and (empty.queued, empty.rejected) == (0, 0)
+    assert outbox_module.peek_rejected(db) == []
+    assert [p.name for p in db.parent.iterdir()] == ["outbox.db"]
+
+
+def test_peek_at_a_damaged_file_raises_and_leaves_it(db: Path) -> None:
+    db.parent.mkdir()
+    db.write_bytes(b"this is not a database, but it is long enough to have a header" * 4)
+    with pytest.raises(sqlite3.DatabaseError):
+        outbox_module.peek(db)
+    assert [p.name for p in db.parent.iterdir()] == ["outbox.db"]  # not moved aside
+
+
 def test_max_queued_drops_the_oldest_and_says_how_many(
     db: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:

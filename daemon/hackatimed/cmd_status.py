@@ -1,8 +1,8 @@
 """`hackatimed status`: what the daemon is doing, from its status file and its queue.
 
 Nothing here writes: the status file is read as the daemon last published it (at least every 30
-s), its pid is checked against the live process, and the queue is read through a read-only SQLite
-connection, which is safe while the daemon writes (WAL readers never block the writer).
+s), its pid is checked against the live process, and the queue is read with `outbox.peek`, which
+creates and writes nothing and is safe while the daemon writes.
 """
 
 from __future__ import annotations
@@ -16,26 +16,18 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import quote
 
 from hackatimed.cmd_common import home_of, load
 from hackatimed.config import Config
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK
-from hackatimed.outbox import OUTBOX_FILE
+from hackatimed.outbox import OUTBOX_FILE, OutboxStats, peek
 from hackatimed.output import ago, duration, moment
 from hackatimed.status import STATUS_FILE, DaemonStatus, pid_alive, read_status
 
 # How much later than the status file's start time a process may have been created and still be
 # the daemon that wrote it (imports run before the daemon notes its start; a slow disk is slow).
 _START_SLACK_SECONDS = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class QueueView:
-    queued: int
-    oldest_time: float | None  # heartbeat time of the first queued one
-    rejected: int
-    last_rejection: str | None
+_NO_QUEUE = OutboxStats(queued=0, oldest_time=None, rejected=0, last_rejection=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +85,11 @@ def gather(config: Config, *, now: float) -> Report:
             "while it runs."
         )
     try:
-        queue = read_queue(data_dir / OUTBOX_FILE)
-    except sqlite3.Error as exc:
+        # A queue not created yet is empty.
+        queue = peek(data_dir / OUTBOX_FILE) or _NO_QUEUE
+    except (sqlite3.Error, OSError) as exc:
         problems.append(f"the queue {data_dir / OUTBOX_FILE} could not be read ({exc}).")
-        queue = QueueView(0, None, 0, None)
+        queue = _NO_QUEUE
     running = published is not None and published.running and is_that_process(published)
     p = published
     today = time.strftime("%Y-%m-%d", time.localtime(now))
@@ -127,29 +120,6 @@ def gather(config: Config, *, now: float) -> Report:
         watch_errors=list(p.watch_errors) if p and running else [],
         status_updated_at=p.updated_at if p else None,
         problems=problems,
-    )
-
-
-def read_queue(db: Path) -> QueueView:
-    """The queue's figures, read-only. A queue not created yet is empty."""
-    if not db.exists():
-        return QueueView(0, None, 0, None)
-    conn = sqlite3.connect(f"file:{quote(str(db))}?mode=ro", uri=True, timeout=5)
-    try:
-        conn.execute("BEGIN")  # one snapshot for every figure
-        queued = conn.execute("SELECT count(*) FROM queue").fetchone()[0]
-        oldest = conn.execute("SELECT time FROM queue ORDER BY id LIMIT 1").fetchone()
-        rejected = conn.execute("SELECT count(*) FROM rejected").fetchone()[0]
-        last = conn.execute(
-            "SELECT status, reason FROM rejected ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-    finally:
-        conn.close()
-    return QueueView(
-        queued=int(queued),
-        oldest_time=float(oldest[0]) if oldest else None,
-        rejected=int(rejected),
-        last_rejection=f"HTTP {last[0]}: {last[1]}" if last else None,
     )
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
 from hackatimed.clock import Clock
 from hackatimed.errors import HackatimedError
@@ -276,18 +277,7 @@ class Outbox:
     def rejected(self, limit: int = 20) -> list[RejectedHeartbeat]:
         """The most recently rejected heartbeats, newest first."""
         with self._lock:
-            rows = self._recovering(
-                lambda: (
-                    self._connection()
-                    .execute(
-                        "SELECT id, time, body, status, reason, rejected_at FROM rejected"
-                        " ORDER BY seq DESC LIMIT ?",
-                        (max(0, limit),),
-                    )
-                    .fetchall()
-                )
-            )
-        return [RejectedHeartbeat(*row) for row in rows]
+            return self._recovering(lambda: _read_rejected(self._connection(), limit))
 
     def close(self) -> None:
         with self._lock:
@@ -639,30 +629,96 @@ class Outbox:
             conn.execute("UPDATE meta SET value = ? WHERE name = 'last_error'", (error,))
 
     def _stats(self) -> OutboxStats:
-        conn = self._connection()
-        conn.execute("BEGIN")  # one snapshot for every figure
-        try:
-            meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
-            oldest = conn.execute("SELECT time FROM queue ORDER BY id LIMIT 1").fetchone()
-            next_due = conn.execute("SELECT min(next_attempt) FROM queue").fetchone()[0]
-            rejected = conn.execute("SELECT count(*) FROM rejected").fetchone()[0]
-            last = conn.execute(
-                "SELECT status, reason FROM rejected ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-        finally:
-            with suppress(sqlite3.Error):
-                conn.rollback()
-        times = [t for t, _ in self._held] + ([oldest[0]] if oldest else [])
-        return OutboxStats(
-            queued=int(meta["queued"]) + len(self._held),
-            oldest_time=min(times) if times else None,
-            rejected=rejected,
-            last_rejection=f"HTTP {last[0]}: {last[1]}" if last else None,
-            dropped_total=int(meta["dropped"]) + self._held_dropped,
-            in_memory=len(self._held),
-            next_due=next_due,
-            last_error=meta["last_error"],
+        return _read_stats(
+            self._connection(),
+            held_times=[t for t, _ in self._held],
+            held_dropped=self._held_dropped,
         )
+
+
+def peek(path: Path) -> OutboxStats | None:
+    """The figures of the queue in `path`, as another process (`status`) reads them: nothing is
+    created or written, so it is safe beside a running daemon. None when there is no queue file.
+
+    Raises sqlite3.Error or OSError when the file cannot be read.
+    """
+    conn = _open_read_only(path)
+    if conn is None:
+        return None
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+            # Created a moment ago by an Outbox that has not made its tables yet.
+            return OutboxStats(queued=0, oldest_time=None, rejected=0, last_rejection=None)
+        return _read_stats(conn)
+    finally:
+        conn.close()
+
+
+def peek_rejected(path: Path, limit: int = 20) -> list[RejectedHeartbeat]:
+    """The most recently rejected heartbeats in `path`, newest first, read as `peek` reads."""
+    conn = _open_read_only(path)
+    if conn is None:
+        return []
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+            return []
+        return _read_rejected(conn, limit)
+    finally:
+        conn.close()
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection | None:
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+    except FileNotFoundError:
+        return None
+    # A read-only connection to a WAL database whose -wal file is gone (no connection has it
+    # open) would create the -wal and -shm files and leave them behind. The file alone then
+    # holds every commit, and `immutable` reads it without them. A writer that opens it
+    # meanwhile writes to a new -wal: the file itself changes only at a checkpoint, a thousand
+    # pages later. With a -wal (or an old rollback journal) locking works as usual.
+    wal_format = len(header) > 18 and header[18] == 2
+    immutable = wal_format and not Path(f"{path}-wal").exists()
+    uri = f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if immutable else "")
+    return sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
+
+
+def _read_stats(
+    conn: sqlite3.Connection, *, held_times: Sequence[float] = (), held_dropped: int = 0
+) -> OutboxStats:
+    conn.execute("BEGIN")  # one snapshot for every figure
+    try:
+        meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+        oldest = conn.execute("SELECT time FROM queue ORDER BY id LIMIT 1").fetchone()
+        next_due = conn.execute("SELECT min(next_attempt) FROM queue").fetchone()[0]
+        rejected = conn.execute("SELECT count(*) FROM rejected").fetchone()[0]
+        last = conn.execute(
+            "SELECT status, reason FROM rejected ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        with suppress(sqlite3.Error):
+            conn.rollback()
+    times = [*held_times, *([oldest[0]] if oldest else [])]
+    return OutboxStats(
+        queued=int(meta["queued"]) + len(held_times),
+        oldest_time=min(times) if times else None,
+        rejected=rejected,
+        last_rejection=f"HTTP {last[0]}: {last[1]}" if last else None,
+        dropped_total=int(meta["dropped"]) + held_dropped,
+        in_memory=len(held_times),
+        next_due=next_due,
+        last_error=meta["last_error"],
+    )
+
+
+def _read_rejected(conn: sqlite3.Connection, limit: int) -> list[RejectedHeartbeat]:
+    rows = conn.execute(
+        "SELECT id, time, body, status, reason, rejected_at FROM rejected"
+        " ORDER BY seq DESC LIMIT ?",
+        (max(0, limit),),
+    ).fetchall()
+    return [RejectedHeartbeat(*row) for row in rows]
 
 
 _HOST = socket.gethostname()
