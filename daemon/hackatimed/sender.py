@@ -225,7 +225,6 @@ class Sender:
             if wait is None or wait > 0:
                 await _wait_any(wait, stop, wake, self._resumed)
                 continue
-            self._window_opened = None
             try:
                 # Stopping drops a request in flight (its rows go back to the queue), so that
                 # shutdown is not held up by a slow server.
@@ -421,6 +420,9 @@ class Sender:
             log.info("sending again after %d failed attempt(s)", self._backoff.failures)
         self._backoff = self._backoff.reset()
         self._paused_until = None
+        # Only a send that got through closes the window: rows held back by a pause (429,
+        # backoff, refused key) have already waited it, and go as soon as the pause ends.
+        self._window_opened = None
         self._state = replace(self._state, last_success_wall=self._clock.wall(), key_refused=False)
         self._notify()
 
