@@ -515,3 +515,101 @@ async def test_events_reach_the_sink_on_the_loop_thread(
     (tmp_path / "t.py").write_text("x\n")
     await inner.wait_for_path(tmp_path / "t.py")
     assert threads and all(t is threading.main_thread() for t in threads)
+
+
+# -- a real checkout, through the daemon's filter and Activity ----------------------------------
+
+
+@linux_only
+async def test_a_real_checkout_makes_no_edits_but_moves_the_branch(tmp_path: Path) -> None:
+    from hackatimed.activity import Activity, Edit
+    from hackatimed.config import Config, HeartbeatConfig, WatchConfig
+    from hackatimed.detect import HeartbeatBuilder
+    from hackatimed.idle import NoIdleSource
+
+    root = tmp_path / "code"
+    files = {f"src/pkg{i // 30}/m{i}.py": f"V = {i}\n" for i in range(300)}
+    repo = make_repo(root / "app", files={**files, "main.py": "x = 1\n"})
+    git(repo, "checkout", "-q", "-b", "feature")
+    for name in files:
+        (repo / name).write_text("V = 'feature'\n")
+    git(repo, "commit", "-qam", "feature")
+    git(repo, "checkout", "-q", "main")
+
+    clock = SystemClock()
+    config = Config(watch=WatchConfig(roots=(root,)), heartbeats=HeartbeatConfig(editor="vim"))
+    builder = HeartbeatBuilder(config, clock=clock, home=tmp_path, hostname="test")
+    activity = Activity(clock=clock, idle=NoIdleSource())
+    seen = Collector()
+
+    def on_change(change: FileChange) -> None:  # the daemon's _on_change
+        seen(change)
+        if not builder.on_meta_change(change.path) and builder.accepts(change.path):
+            activity.add(change)
+
+    watcher = Watcher(
+        roots=[root],
+        sink=on_change,
+        loop=asyncio.get_running_loop(),
+        clock=clock,
+        ignores_dir=builder.ignore.ignores_dir,
+    )
+    await asyncio.to_thread(watcher.start)
+    try:
+        assert builder.explain(repo / "main.py").heartbeat.branch == "main"  # type: ignore[union-attr]
+        await asyncio.to_thread(git, repo, "checkout", "-q", "feature")
+        await seen.settle(root)
+        edits: list[Edit] = []
+        # The daemon's loop, in real time, for as long as any burst could still be held back.
+        until = clock.monotonic() + 10
+        while (due := activity.next_due()) is not None and due < until:
+            await asyncio.sleep(max(0.0, due - clock.monotonic()))
+            edits += activity.pop_due()
+        assert edits == []
+        assert activity.storms >= 1
+        assert sum(1 for c in seen.changes if c.path.suffix == ".py") >= 300
+        hb = builder.explain(repo / "main.py").heartbeat
+        assert hb is not None and hb.branch == "feature"
+    finally:
+        await asyncio.to_thread(watcher.stop)
+
+
+async def test_roots_added_and_removed_on_reload(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    running = await started(start([a]))
+    running.watcher.set_roots([a, b])
+    await wait_until(lambda: set(running.watcher.watched_roots) == {a, b})
+    (b / "new.py").write_text("x\n")
+    await running.sink.wait_for_path(b / "new.py")
+    running.watcher.set_roots([b])
+    await wait_until(lambda: running.watcher.watched_roots == (b,))
+    (a / "gone.py").write_text("x\n")
+    await running.sink.settle(b)
+    assert a / "gone.py" not in running.sink.paths()
+
+
+@linux_only
+async def test_replaced_rules_move_the_watches(tmp_path: Path) -> None:
+    (tmp_path / "p/gen/deep").mkdir(parents=True)
+    rules = [IgnoreRules(roots=[tmp_path])]
+    sink = Collector()
+    watcher = Watcher(
+        roots=[tmp_path],
+        sink=sink,
+        loop=asyncio.get_running_loop(),
+        clock=SystemClock(),
+        ignores_dir=lambda p: rules[0].ignores_dir(p),
+    )
+    await asyncio.to_thread(watcher.start)
+    try:
+        assert tmp_path / "p/gen/deep" in watched_paths(watcher)
+        rules[0] = IgnoreRules(roots=[tmp_path], exclude=["gen/"])
+        watcher.rules_changed()
+        await wait_until(lambda: tmp_path / "p/gen" not in watched_paths(watcher))
+        assert tmp_path / "p" in watched_paths(watcher)
+    finally:
+        await asyncio.to_thread(watcher.stop)

@@ -182,6 +182,12 @@ class Watcher:
         self._root_names = frozenset(os.fspath(r) for r in self._roots)
         self._post(self._spawn_sync)
 
+    def rules_changed(self) -> None:
+        """The ignore rules were replaced (a config reload): re-decide, off the loop, which
+        folders of every root are watched. Call on the loop's thread."""
+        for root in self._watches:
+            self._refresh_rules(os.fspath(root))
+
     # -- roots that come and go ---------------------------------------------------------------
 
     def _spawn_sync(self) -> None:
@@ -226,10 +232,11 @@ class Watcher:
         log.info("watching %s", root)
 
     def _unwatch(self, root: Path) -> None:
-        watch = self._watches.pop(root)
         # watchdog may already have dropped it when the folder went away.
         with contextlib.suppress(KeyError, OSError):
-            self._observer.unschedule(watch)
+            self._observer.unschedule(self._watches[root])
+        # Only now: `watched_roots` never leaves out a root whose events may still come.
+        del self._watches[root]
         log.info("stopped watching %s", root)
 
     def _watch_ancestors(self, missing: Sequence[Path]) -> None:
