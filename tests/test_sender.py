@@ -183,6 +183,7 @@ async def test_a_full_batch_goes_at_once_a_partial_one_after_the_flush_interval(
         queue(outbox, 3)
         wake.set()
         await fake.until(lambda f: f.stored_count == 3, within=2)
+        await eventually(drained(outbox))  # the answer is read before stopping
     assert [len(r.json) for r in fake.requests] == [3]
     fake.requests.clear()
     sender = make_sender(outbox, client, batch_size=3, flush_interval_seconds=0.5)
