@@ -321,14 +321,6 @@ class Activity:
         self._tick_at = None
         return self._bursts.pop_all()
 
-    @property
-    def in_storm(self) -> bool:
-        now = self._clock.monotonic()
-        return any(
-            s.storm_since is not None and now - s.last_event <= self._window
-            for s in self._scopes.values()
-        )
-
     # -- storms ---------------------------------------------------------------------------------
 
     def _hold(self, path: Path, first: float) -> float:
