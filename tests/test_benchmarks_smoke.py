@@ -1,0 +1,78 @@
+"""The footprint runner at tiny sizes, so it cannot rot: every figure is measured from a real
+daemon process and reported, and the README table is written where it is asked to be.
+
+No timing is asserted here: the full run (benchmarks/footprint.py) is where goals are judged.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+pytestmark = [
+    pytest.mark.timeout(60),
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the runner reads /proc"),
+]
+
+
+def test_quick_run_measures_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "footprint.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "footprint.py"),
+            "--quick",
+            "--readme",
+            "no",
+            "--json",
+            str(out),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=55,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(out.read_text())
+    assert set(report["runs"]) == {"rest", "economy", "storm", "edits"}
+    rest = report["runs"]["rest"][0]
+    assert rest["rest_watches"] > 40, "every folder of the tree is watched"
+    assert 10 < rest["rest_rss_mb"] < 1000
+    edits = report["runs"]["edits"][0]
+    assert edits["cost_heartbeats"] == 10, "2 rounds of saves to 5 files: one heartbeat each"
+    assert edits["throughput_heartbeats"] >= 1
+    assert 0 < edits["latency_committed_s"] <= edits["latency_accepted_s"]
+    storm = report["runs"]["storm"][0]
+    assert storm["storm_edit_accepted_s"] > 0, "the edit made mid-storm reached the server"
+    names = [row[0] for row in report["rows"]]
+    assert "memory at rest" in names and "throughput" in names
+    assert "| memory at rest |" in done.stdout
+
+
+def test_readme_table_is_replaced_between_markers_and_others_sections_kept(
+    tmp_path: Path,
+) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import footprint
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    readme = tmp_path / "README.md"
+    readme.write_text("# Benchmarks\n\n## Outbox\n\nkept as it is\n")
+    first = [("memory at rest", "RSS < 60 MB", "40.0 MB", "met", "", "3: 40 MB")]
+    footprint.write_readme(readme, first, partial=False)
+    second = [("CPU at rest", "< 0.2% of a core", "0.01%", "met", "", "3: 0.01%")]
+    footprint.write_readme(readme, second, partial=True)
+    text = readme.read_text()
+    assert "## Outbox\n\nkept as it is" in text
+    assert text.count(footprint.BEGIN) == 1 and text.count(footprint.END) == 1
+    assert "| memory at rest | RSS < 60 MB | 40.0 MB |" in text, "a partial run keeps other rows"
+    assert "| CPU at rest | < 0.2% of a core | 0.01% |" in text
+    assert text.index("memory at rest") < text.index("CPU at rest"), "rows keep the table order"
