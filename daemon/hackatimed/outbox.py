@@ -35,14 +35,14 @@ import sqlite3
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import quote
 
+from hackatimed import outbox_db as db
 from hackatimed.clock import Clock
 from hackatimed.errors import HackatimedError
 
@@ -51,43 +51,8 @@ log = logging.getLogger(__name__)
 OUTBOX_FILE = "outbox.db"
 
 _T = TypeVar("_T")
-_SCHEMA_VERSION = 1
-_IN_CHUNK = 500  # ids per `IN (...)`, far below SQLite's host-parameter limit
 _TEXT_LIMIT = 500  # characters kept of an error or a rejection reason
-_BUSY_TIMEOUT_SECONDS = 10.0
-_VACUUM_FREE_PAGES = 2048  # give freed space back to the disk once this much (8 MB) is free
 _LOUD_EVERY_SECONDS = 60.0
-_CLOCK_STEP_SECONDS = 5.0  # a backward step of the wall clock smaller than this is ignored
-
-_SCHEMA = """
-BEGIN IMMEDIATE;
-CREATE TABLE IF NOT EXISTS queue (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a late delete never hits a newer row
-    time REAL NOT NULL,
-    body TEXT NOT NULL,
-    added_at REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt REAL NOT NULL,
-    last_error TEXT,
-    lease_owner TEXT,
-    lease_expires REAL
-);
-CREATE INDEX IF NOT EXISTS queue_due ON queue (next_attempt);
-CREATE TABLE IF NOT EXISTS rejected (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id INTEGER NOT NULL,
-    time REAL NOT NULL,
-    body TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    rejected_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value) WITHOUT ROWID;
-INSERT OR IGNORE INTO meta VALUES ('queued', 0), ('dropped', 0), ('last_error', NULL);
-PRAGMA user_version = 1;
-COMMIT;
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,54 +84,11 @@ class OutboxStats:
     last_error: str | None = None  # of the last release
 
 
-class _Corrupt(Exception):
-    """The file opened but failed SQLite's quick check."""
-
-
 def _connect(path: Path) -> sqlite3.Connection:
     """The one place a connection is made (tests wrap it to shrink `max_page_count`)."""
     return sqlite3.connect(
-        path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        path, timeout=db.BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
     )
-
-
-def _primary_code(exc: BaseException) -> int | None:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else None
-
-
-def _is_corrupt(exc: BaseException) -> bool:
-    if isinstance(exc, _Corrupt):
-        return True
-    return _primary_code(exc) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    """Disk full, lock wait exhausted, or an I/O error: worth retrying later."""
-    transient = (
-        sqlite3.SQLITE_FULL,
-        sqlite3.SQLITE_BUSY,
-        sqlite3.SQLITE_LOCKED,
-        sqlite3.SQLITE_IOERR,
-    )
-    return _primary_code(exc) in transient
-
-
-def _chunks(ids: Sequence[int]) -> Iterator[tuple[int, ...]]:
-    for start in range(0, len(ids), _IN_CHUNK):
-        yield tuple(ids[start : start + _IN_CHUNK])
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
-
-
-def _file_ident(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return (st.st_dev, st.st_ino)
 
 
 class Outbox:
@@ -220,7 +142,7 @@ class Outbox:
             try:
                 dropped = self._recovering(lambda: self._insert(pending))
             except sqlite3.Error as exc:
-                if not _is_transient(exc):
+                if not db.is_transient(exc):
                     raise self._fatal(exc) from exc
                 return self._hold(batch, exc)
             self._released_held()
@@ -235,7 +157,7 @@ class Outbox:
             try:
                 return self._recovering(lambda: self._claim(limit))
             except sqlite3.Error as exc:
-                if _primary_code(exc) == sqlite3.SQLITE_FULL:
+                if db.primary_code(exc) == sqlite3.SQLITE_FULL:
                     # Cannot write a lease, but sending is what frees the disk: hand out due
                     # rows unleased. At worst a concurrent claimer resends them, and the
                     # server deduplicates byte-identical heartbeats.
@@ -307,9 +229,9 @@ class Outbox:
             try:
                 self._conn = self._connect_checked()
                 return
-            except (sqlite3.Error, _Corrupt) as exc:
+            except (sqlite3.Error, db.Corrupt) as exc:
                 self._disconnect()
-                if not _is_corrupt(exc) or attempt == 2:
+                if not db.is_corrupt(exc) or attempt == 2:
                     raise self._fatal(exc) from exc
                 self._move_aside(exc)
             except OSError as exc:
@@ -323,25 +245,15 @@ class Outbox:
             parent.chmod(0o700)
         os.close(os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600))
         self._path.chmod(0o600)  # SQLite gives -wal and -shm the same mode
-        self._ident = _file_ident(self._path)
+        self._ident = db.file_ident(self._path)
         conn = _connect(self._path)
         self._conn = conn
-        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
-            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only possible before any table
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = db.apply_pragmas(conn)
         if mode != "wal":
             log.warning("outbox %s: SQLite refused WAL mode (got %r)", self._path, mode)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA fullfsync = ON")  # macOS: fsync alone does not reach the platter
-        conn.execute("PRAGMA journal_size_limit = 4194304")
-        problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
-        if problem != "ok":
-            raise _Corrupt(problem)
-        if conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
-            conn.executescript(_SCHEMA)
-        # A cheap self-check at start: the running count must match the table.
+        db.check_and_create(conn)
         with self._write() as c:
-            c.execute("UPDATE meta SET value = (SELECT count(*) FROM queue) WHERE name = 'queued'")
+            db.recount(c)
         return conn
 
     def _disconnect(self) -> None:
@@ -352,14 +264,7 @@ class Outbox:
 
     def _move_aside(self, reason: BaseException) -> None:
         stamp = datetime.fromtimestamp(self._clock.wall(), UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = self._path.with_name(f"{self._path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = self._path.with_name(f"{self._path.name}.corrupt-{stamp}-{n}")
-        for suffix in ("", "-wal", "-shm"):
-            with suppress(FileNotFoundError):
-                Path(f"{self._path}{suffix}").rename(f"{target}{suffix}")
+        target = db.move_aside(self._path, stamp)
         log.error(
             "The outbox database %s is damaged (%s). It was moved aside to %s and an empty"
             " queue started; heartbeats still in the damaged file will not be sent.",
@@ -373,10 +278,10 @@ class Outbox:
         try:
             return op()
         except sqlite3.DatabaseError as exc:
-            if not _is_corrupt(exc):
+            if not db.is_corrupt(exc):
                 raise
             # Another process may already have replaced the file: only move what we opened.
-            if _file_ident(self._path) == self._ident:
+            if db.file_ident(self._path) == self._ident:
                 self._disconnect()
                 self._move_aside(exc)
             else:
@@ -387,7 +292,7 @@ class Outbox:
     def _connection(self) -> sqlite3.Connection:
         if self._closed:
             raise RuntimeError("the outbox is closed")
-        if self._conn is None or _file_ident(self._path) != self._ident:
+        if self._conn is None or db.file_ident(self._path) != self._ident:
             if self._conn is not None:
                 log.warning("outbox %s was replaced or removed: reopening it", self._path)
                 self._disconnect()
@@ -409,29 +314,13 @@ class Outbox:
             self._transient_or_raise(exc, what)
 
     def _transient_or_raise(self, exc: sqlite3.Error, what: str) -> None:
-        if not _is_transient(exc):
+        if not db.is_transient(exc):
             raise self._fatal(exc) from exc
         # Rows stay as they were: a lease runs out and the row is sent again, deduplicated.
         log.warning("outbox %s: could not %s (%s); will retry", self._path, what, exc)
 
-    @contextmanager
-    def _write(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
-        conn = self._connection()
-        if durable:
-            conn.execute("PRAGMA synchronous = FULL")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                with suppress(sqlite3.Error):
-                    conn.rollback()
-            raise
-        finally:
-            if durable:
-                with suppress(sqlite3.Error):
-                    conn.execute("PRAGMA synchronous = NORMAL")
+    def _write(self, *, durable: bool = False) -> AbstractContextManager[sqlite3.Connection]:
+        return db.transaction(self._connection(), durable=durable)
 
     # ---- the in-memory overflow ---------------------------------------------------------
 
@@ -468,35 +357,18 @@ class Outbox:
         try:
             self._recovering(lambda: self._insert(pending))
         except sqlite3.Error as exc:
-            if not _is_transient(exc):
+            if not db.is_transient(exc):
                 raise self._fatal(exc) from exc
             self._hold([], exc)
             return
         self._released_held()
 
-    # ---- the statements -----------------------------------------------------------------
-
-    def _bump(self, conn: sqlite3.Connection, name: str, delta: int) -> int:
-        conn.execute("UPDATE meta SET value = value + ? WHERE name = ?", (delta, name))
-        value: int = conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()[0]
-        return value
+    # ---- the statements ---------------------------------------------------------------
 
     def _insert(self, pending: list[tuple[float, str]]) -> int:
         now = self._clock.wall()
         with self._write(durable=True) as conn:
-            conn.executemany(
-                "INSERT INTO queue (time, body, added_at, next_attempt) VALUES (?, ?, ?, ?)",
-                [(t, body, now, now) for t, body in pending],
-            )
-            excess = self._bump(conn, "queued", len(pending)) - self._max_queued
-            dropped = 0
-            if excess > 0:
-                dropped = conn.execute(
-                    "DELETE FROM queue WHERE id IN (SELECT id FROM queue ORDER BY id LIMIT ?)",
-                    (excess,),
-                ).rowcount
-                self._bump(conn, "queued", -dropped)
-                self._bump(conn, "dropped", dropped)
+            dropped = db.insert(conn, pending, now=now, max_queued=self._max_queued)
         if dropped:
             log.warning(
                 "outbox full (storage.max_queued = %d): dropped the %d oldest queued heartbeats."
@@ -510,18 +382,14 @@ class Outbox:
         now = self._clock.wall()
         expires = now + self._lease
         with self._write() as conn:
-            self._follow_clock_back(conn, now)
-            rows = conn.execute(
-                "SELECT id, body, attempts FROM queue WHERE next_attempt <= ?"
-                " ORDER BY next_attempt, id LIMIT ?",
-                (now, limit),
-            ).fetchall()
-            for chunk in _chunks([row[0] for row in rows]):
-                conn.execute(
-                    "UPDATE queue SET lease_owner = ?, lease_expires = ?, next_attempt = ?"
-                    f" WHERE id IN ({_marks(len(chunk))})",
-                    (self._owner, expires, expires, *chunk),
+            stepped = db.follow_clock_back(conn, now)
+            if stepped is not None:
+                log.warning(
+                    "the wall clock went back %.0f s: moved %d queued retry times back with it",
+                    *stepped,
                 )
+            rows = db.due(conn, now=now, limit=limit)
+            db.lease(conn, [row[0] for row in rows], owner=self._owner, expires=expires)
         return [QueuedHeartbeat(*row) for row in rows]
 
     def _reclaim_dead_leases(self) -> None:
@@ -532,101 +400,30 @@ class Outbox:
         process that starts is exactly when a dead predecessor's rows need picking up.
         """
         with self._write() as conn:
-            owners = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT DISTINCT lease_owner FROM queue WHERE lease_owner IS NOT NULL"
-                )
-            ]
-            dead = [o for o in owners if _dead_owner(o)]
+            dead = [o for o in db.lease_owners(conn) if _dead_owner(o)]
             for owner in dead:
-                conn.execute(
-                    "UPDATE queue SET lease_owner = NULL, lease_expires = NULL,"
-                    " next_attempt = ? WHERE lease_owner = ?",
-                    (self._clock.wall(), owner),
-                )
+                db.free_leases(conn, owner, now=self._clock.wall())
         if dead:
             log.info("took over the queued heartbeats of %d stopped process(es)", len(dead))
 
-    def _follow_clock_back(self, conn: sqlite3.Connection, now: float) -> None:
-        """After the wall clock steps back, move every future time back with it.
-
-        Otherwise rows stamped by the clock before the step (a laptop clock corrected by NTP)
-        would wait out the whole step before they are due again.
-        """
-        seen = conn.execute("SELECT value FROM meta WHERE name = 'wall_seen'").fetchone()
-        if seen is not None and seen[0] is not None and now < seen[0] - _CLOCK_STEP_SECONDS:
-            step = seen[0] - now
-            moved = conn.execute(
-                "UPDATE queue SET next_attempt = next_attempt - ?,"
-                " lease_expires = lease_expires - ? WHERE next_attempt > ?",
-                (step, step, now),
-            ).rowcount
-            log.warning(
-                "the wall clock went back %.0f s: moved %d queued retry times back with it",
-                step,
-                moved,
-            )
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('wall_seen', ?)", (now,))
-
     def _peek(self, limit: int) -> list[QueuedHeartbeat]:
-        rows = (
-            self._connection()
-            .execute(
-                "SELECT id, body, attempts FROM queue WHERE next_attempt <= ?"
-                " ORDER BY next_attempt, id LIMIT ?",
-                (self._clock.wall(), limit),
-            )
-            .fetchall()
-        )
+        rows = db.due(self._connection(), now=self._clock.wall(), limit=limit)
         return [QueuedHeartbeat(*row) for row in rows]
-
-    def _remove(self, conn: sqlite3.Connection, ids: Sequence[int]) -> None:
-        removed = 0
-        for chunk in _chunks(ids):
-            removed += conn.execute(
-                f"DELETE FROM queue WHERE id IN ({_marks(len(chunk))})", chunk
-            ).rowcount
-        self._bump(conn, "queued", -removed)
 
     def _delete(self, ids: Sequence[int]) -> None:
         with self._write() as conn:
-            self._remove(conn, ids)
-        conn = self._connection()
-        if conn.execute("PRAGMA freelist_count").fetchone()[0] >= _VACUUM_FREE_PAGES:
-            # Optional housekeeping: the rows are gone whether or not this gets its turn.
-            # executescript steps it to the end; execute() would free a single page.
-            with suppress(sqlite3.OperationalError):
-                conn.executescript("PRAGMA incremental_vacuum")
+            db.remove(conn, ids)
+        db.vacuum_if_worth_it(self._connection())
 
     def _reject(self, rows: Sequence[tuple[int, int, str]]) -> None:
         now = self._clock.wall()
         with self._write() as conn:
-            conn.executemany(
-                "INSERT INTO rejected (id, time, body, status, reason, attempts, rejected_at)"
-                " SELECT id, time, body, ?, ?, attempts + 1, ? FROM queue WHERE id = ?",
-                [(status, reason, now, i) for i, status, reason in rows],
-            )
-            self._remove(conn, [i for i, _, _ in rows])
-            conn.execute(
-                "DELETE FROM rejected WHERE seq <= (SELECT max(seq) FROM rejected) - ?",
-                (self._max_rejected,),
-            )
+            db.reject(conn, rows, now=now, max_rejected=self._max_rejected)
 
     def _release(self, ids: Sequence[int], error: str, retry_at: float | None) -> None:
-        due = self._clock.wall() if retry_at is None else retry_at
+        due_at = self._clock.wall() if retry_at is None else retry_at
         with self._write() as conn:
-            for chunk in _chunks(ids):
-                # Only our own leases (or none): a row that another claimer took over after our
-                # lease ran out stays theirs.
-                conn.execute(
-                    "UPDATE queue SET attempts = attempts + 1, last_error = ?, next_attempt = ?,"
-                    " lease_owner = NULL, lease_expires = NULL"
-                    f" WHERE id IN ({_marks(len(chunk))})"
-                    " AND (lease_owner IS NULL OR lease_owner = ?)",
-                    (error, due, *chunk, self._owner),
-                )
-            conn.execute("UPDATE meta SET value = ? WHERE name = 'last_error'", (error,))
+            db.release(conn, ids, error=error, due_at=due_at, owner=self._owner)
 
     def _stats(self) -> OutboxStats:
         return _read_stats(
@@ -642,11 +439,11 @@ def peek(path: Path) -> OutboxStats | None:
 
     Raises sqlite3.Error or OSError when the file cannot be read.
     """
-    conn = _open_read_only(path)
+    conn = db.open_read_only(path)
     if conn is None:
         return None
     try:
-        if conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+        if not db.has_schema(conn):
             # Created a moment ago by an Outbox that has not made its tables yet.
             return OutboxStats(queued=0, oldest_time=None, rejected=0, last_rejection=None)
         return _read_stats(conn)
@@ -656,69 +453,38 @@ def peek(path: Path) -> OutboxStats | None:
 
 def peek_rejected(path: Path, limit: int = 20) -> list[RejectedHeartbeat]:
     """The most recently rejected heartbeats in `path`, newest first, read as `peek` reads."""
-    conn = _open_read_only(path)
+    conn = db.open_read_only(path)
     if conn is None:
         return []
     try:
-        if conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+        if not db.has_schema(conn):
             return []
         return _read_rejected(conn, limit)
     finally:
         conn.close()
 
 
-def _open_read_only(path: Path) -> sqlite3.Connection | None:
-    try:
-        with path.open("rb") as file:
-            header = file.read(100)
-    except FileNotFoundError:
-        return None
-    # A read-only connection to a WAL database whose -wal file is gone (no connection has it
-    # open) would create the -wal and -shm files and leave them behind. The file alone then
-    # holds every commit, and `immutable` reads it without them. A writer that opens it
-    # meanwhile writes to a new -wal: the file itself changes only at a checkpoint, a thousand
-    # pages later. With a -wal (or an old rollback journal) locking works as usual.
-    wal_format = len(header) > 18 and header[18] == 2
-    immutable = wal_format and not Path(f"{path}-wal").exists()
-    uri = f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if immutable else "")
-    return sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
-
-
 def _read_stats(
     conn: sqlite3.Connection, *, held_times: Sequence[float] = (), held_dropped: int = 0
 ) -> OutboxStats:
-    conn.execute("BEGIN")  # one snapshot for every figure
-    try:
-        meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
-        oldest = conn.execute("SELECT time FROM queue ORDER BY id LIMIT 1").fetchone()
-        next_due = conn.execute("SELECT min(next_attempt) FROM queue").fetchone()[0]
-        rejected = conn.execute("SELECT count(*) FROM rejected").fetchone()[0]
-        last = conn.execute(
-            "SELECT status, reason FROM rejected ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-    finally:
-        with suppress(sqlite3.Error):
-            conn.rollback()
-    times = [*held_times, *([oldest[0]] if oldest else [])]
+    figures = db.figures(conn)
+    on_disk = [] if figures.oldest_time is None else [figures.oldest_time]
+    times = [*held_times, *on_disk]
+    last = figures.last_rejection
     return OutboxStats(
-        queued=int(meta["queued"]) + len(held_times),
+        queued=figures.queued + len(held_times),
         oldest_time=min(times) if times else None,
-        rejected=rejected,
+        rejected=figures.rejected,
         last_rejection=f"HTTP {last[0]}: {last[1]}" if last else None,
-        dropped_total=int(meta["dropped"]) + held_dropped,
+        dropped_total=figures.dropped + held_dropped,
         in_memory=len(held_times),
-        next_due=next_due,
-        last_error=meta["last_error"],
+        next_due=figures.next_due,
+        last_error=figures.last_error,
     )
 
 
 def _read_rejected(conn: sqlite3.Connection, limit: int) -> list[RejectedHeartbeat]:
-    rows = conn.execute(
-        "SELECT id, time, body, status, reason, rejected_at FROM rejected"
-        " ORDER BY seq DESC LIMIT ?",
-        (max(0, limit),),
-    ).fetchall()
-    return [RejectedHeartbeat(*row) for row in rows]
+    return [RejectedHeartbeat(*row) for row in db.rejected_rows(conn, limit)]
 
 
 _HOST = socket.gethostname()
