@@ -5,7 +5,8 @@ build output, caches) and built-in files (editors' temporaries and backups, OS l
 repository's `.gitignore` files and `.git/info/exclude`, with git's precedence; `watch.include`
 and `watch.exclude`; then `~/.wakatime.cfg`'s include/exclude regexes. A folder that is ignored
 makes everything below it ignored, as in git, so an include can never reach into it: the watcher
-places no watch there at all.
+places no watch there at all. The built-in lists live in `ignore_builtins`, the matching of one
+gitignore-style file in `ignore_spec`; this module decides which of them applies where.
 
 Per folder, the verdict and the stack of gitignore specs that apply inside it are cached (bounded),
 so a warm file check is a few dict lookups and one prefiltered regex per spec; paths are handled
@@ -19,14 +20,14 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Literal
 
-from pathspec import GitIgnoreSpec
-from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+from hackatimed.ignore_builtins import builtin_file, builtin_folder, folder_kind
+from hackatimed.ignore_spec import Spec, info_exclude_path, read_spec
 
 log = logging.getLogger(__name__)
 
@@ -41,96 +42,6 @@ IgnoreRule = Literal[
     "watch-include",
     "exclude-regex",
 ]
-
-
-def _kind(kind: str, names: str) -> dict[str, str]:
-    return dict.fromkeys(names.split(), kind)
-
-
-# Folders nobody types code into, and whose churn (installs, builds, IDE state) would be false
-# activity. `.idea` is here because JetBrains rewrites workspace.xml on every focus change;
-# `.vscode` is not, because people edit settings.json and launch.json by hand and VS Code leaves
-# them alone. `vendor` is here: Go's `go mod vendor`, Composer and Bundler fill it with thousands
-# of other people's files. `build`, `dist` and `target` go by name alone: a project that keeps
-# hand-written code in such a folder loses that time, a rarer harm than watching build output.
-_BUILTIN_FOLDERS: dict[str, str] = {
-    **_kind("version control", ".git .hg .svn .bzr .jj _darcs .pijul"),
-    **_kind(
-        "dependencies",
-        """node_modules bower_components jspm_packages .pnpm-store .yarn vendor Pods Carthage
-        .bundle site-packages .eggs elm-stuff .venv venv __pypackages__ .terraform .dart_tool
-        .pub-cache""",
-    ),
-    **_kind(
-        "build output",
-        """target dist build out-tsc _build .next .nuxt .output .svelte-kit .angular .expo
-        .docusaurus .gradle DerivedData CMakeFiles dist-newstyle .stack-work zig-cache .zig-cache
-        zig-out coverage htmlcov .nyc_output""",
-    ),
-    **_kind(
-        "tool cache",
-        """__pycache__ .tox .nox .mypy_cache .pytest_cache .ruff_cache .hypothesis
-        .ipynb_checkpoints .cache .parcel-cache .turbo .sass-cache .ccls-cache .direnv .devenv
-        .history""",
-    ),
-    **_kind("IDE state", ".idea .vs .fleet"),
-}
-_BUILTIN_FOLDER_SUFFIXES = {".egg-info": "build output"}
-_BUILTIN_FOLDER_PREFIXES = {"cmake-build-": "build output", ".Trash-": "trash"}
-_FOLDER_KINDS = {
-    **_BUILTIN_FOLDERS,
-    **{f"*{suffix}": kind for suffix, kind in _BUILTIN_FOLDER_SUFFIXES.items()},
-    **{f"{prefix}*": kind for prefix, kind in _BUILTIN_FOLDER_PREFIXES.items()},
-}
-
-# Exact names of OS litter, tools' cache files and VCS metadata.
-_BUILTIN_FILES: dict[str, str] = {
-    **_kind("OS litter", ".DS_Store Thumbs.db ehthumbs.db desktop.ini .directory"),
-    "Icon\r": "OS litter",
-    **_kind("tool cache", ".eslintcache .coverage"),
-    ".git": "git worktree/submodule pointer",
-}
-
-# Editors' temporaries, one named group each: `lastgroup` names the rule that matched.
-# Vim probes with `4913`, then 4913+123, 4913+246, ... (checked in `_builtin_file`).
-_TEMP_FILES = re.compile(
-    r"(?P<vim_swap>.*\.sw[a-px])"
-    r"|(?P<vim_probe>\d{4,6})"
-    r"|(?P<backup>.+~)"
-    r"|(?P<emacs_autosave>#.+#)"
-    r"|(?P<emacs_lock>\.#.+)"
-    r"|(?P<jetbrains>.+___jb_(?:tmp|old|bak)___)"
-    r"|(?P<gedit>\.goutputstream-.+)"
-    r"|(?P<libreoffice_lock>\.~lock\..+#)"
-    r"|(?P<office_lock>~\$.+)"
-    r"|(?P<vscode>.+\.vsctmp)"
-    r"|(?P<kate>.+\.kate-swp)"
-    r"|(?P<tmp>.+\.(?:tmp|TMP))"
-    r"|(?P<sed>sed[A-Za-z0-9]{6})"
-    r"|(?P<appledouble>\._.+)",
-    re.DOTALL,
-)
-_TEMP_FILE_LABELS = {
-    "vim_swap": "Vim swap file (*.swp)",
-    "vim_probe": "Vim write probe (4913)",
-    "backup": "editor backup (*~)",
-    "emacs_autosave": "Emacs auto-save (#*#)",
-    "emacs_lock": "Emacs lock (.#*)",
-    "jetbrains": "JetBrains safe-write temporary (*___jb_tmp___)",
-    "gedit": "GIO atomic-save temporary (.goutputstream-*)",
-    "libreoffice_lock": "LibreOffice lock (.~lock.*#)",
-    "office_lock": "Office lock (~$*)",
-    "vscode": "VS Code atomic-save temporary (*.vsctmp)",
-    "kate": "Kate swap file (*.kate-swp)",
-    "tmp": "temporary file (*.tmp)",
-    "sed": "sed -i temporary (sedXXXXXX)",
-    "appledouble": "macOS AppleDouble file (._*)",
-}
-
-_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_]\w*>")
-# How pathspec's regex for a pattern without a slash begins: "at any depth". Against a bare name
-# it can only match empty, so the prefilter drops it.
-_ANY_FOLDER = "^(?:.+/)?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +59,7 @@ class IgnoreReason:
             case "outside-roots":
                 return f"{self.path} is not under any watched root"
             case "builtin-folder":
-                kind = _FOLDER_KINDS.get(self.pattern, "other")
+                kind = folder_kind(self.pattern)
                 return f"{self.path}: built-in ignore for {kind} folders ({self.pattern})"
             case "virtualenv":
                 return f"{self.path}: a Python virtualenv (it holds pyvenv.cfg)"
@@ -167,82 +78,11 @@ class IgnoreReason:
 
 
 @dataclass(frozen=True, slots=True)
-class _Spec:
-    """One gitignore-style pattern file, matched relative to the folder that holds it.
-
-    pathspec tries its patterns one by one (~0.3 us each; a 60-line .gitignore costs ~15 us a
-    path), and most paths match none. So each spec carries a prefilter: the patterns' own regexes
-    joined into two alternations, one for patterns without a slash, matched against the entry's
-    name alone (as git does: it never looks inside an ignored folder, and our folder verdicts are
-    inherited the same way), one for the rest, matched against the relative path. Only a path
-    that one of them matches is handed to pathspec for the verdict and the deciding line.
-    """
-
-    base_len: int  # len(folder + separator): slicing a path by it makes it relative
-    spec: GitIgnoreSpec
-    name_filter: re.Pattern[str] | None
-    path_filter: re.Pattern[str] | None
-    source: str | None
-
-    @classmethod
-    def parse(cls, lines: Iterable[str], base: str, source: str | None) -> _Spec | None:
-        patterns = []
-        by_name: list[str] = []
-        by_path: list[str] = []
-        for line in lines:
-            try:
-                pattern = GitIgnoreSpecPattern(line)
-            except ValueError:
-                # Git skips a malformed line; keep a null pattern so indexes stay line numbers.
-                pattern = GitIgnoreSpecPattern("#")
-            patterns.append(pattern)
-            if pattern.include is None or pattern.regex is None:
-                continue
-            regex = _NAMED_GROUP.sub("(?:", pattern.regex.pattern)
-            body = line.strip().removeprefix("!").removesuffix("/")
-            if "/" not in body and regex.startswith(_ANY_FOLDER):
-                by_name.append(regex.removeprefix(_ANY_FOLDER))
-            else:
-                by_path.append(regex)
-        if not by_name and not by_path:
-            return None
-        base_len = len(base) if base.endswith(os.sep) else len(base) + 1
-        return cls(
-            base_len,
-            GitIgnoreSpec(patterns),
-            _alternation("^(?:" + "|".join(by_name) + ")") if by_name else None,
-            _alternation("|".join(by_path)) if by_path else None,
-            source,
-        )
-
-    def check(self, path: str, *, is_dir: bool) -> tuple[bool, int] | None:
-        """(True: ignored / False: re-included by a `!` line, index of the deciding line)."""
-        rel = path[self.base_len :]
-        if os.sep != "/":
-            rel = rel.replace(os.sep, "/")
-        if is_dir:
-            rel += "/"
-        name = rel[rel.rfind("/", 0, len(rel) - 1) + 1 :]
-        if not (
-            (self.name_filter is not None and self.name_filter.search(name))
-            or (self.path_filter is not None and self.path_filter.search(rel))
-        ):
-            return None
-        result = self.spec.check_file(rel)
-        if result.include is None or result.index is None:
-            return None
-        return result.include, result.index
-
-    def pattern_at(self, index: int) -> str:
-        return str(self.spec.patterns[index].pattern)
-
-
-@dataclass(frozen=True, slots=True)
 class _Root:
     path: str
     prefix: str  # path + separator
-    exclude: _Spec | None
-    include: _Spec | None
+    exclude: Spec | None
+    include: Spec | None
 
 
 class _Folder:
@@ -251,7 +91,7 @@ class _Folder:
     def __init__(
         self,
         verdict: IgnoreReason | None,
-        layers: tuple[_Spec, ...],
+        layers: tuple[Spec, ...],
         in_repo: bool,
         root: _Root | None,
     ) -> None:
@@ -291,7 +131,7 @@ class IgnoreRules:
         self._respect_gitignore = respect_gitignore
         self._max_cached = max(16, max_cached_folders)
         self._folders: dict[str, _Folder] = {}
-        self._info_excludes: dict[str, _Spec | None] = {}  # repo root -> its info/exclude
+        self._info_excludes: dict[str, Spec | None] = {}  # repo root -> its info/exclude
         self._lock = threading.Lock()
 
     def ignores_dir(self, path: Path) -> bool:
@@ -313,7 +153,7 @@ class IgnoreRules:
             rec = self._folder(folder)
         if rec.verdict is not None:
             return rec.verdict
-        if (label := _builtin_file(name)) is not None:
+        if (label := builtin_file(name)) is not None:
             return IgnoreReason("builtin-file", label, Path(file))
         if (hit := _first_gitignore_hit(rec.layers, file, is_dir=False)) is not None:
             return hit
@@ -394,17 +234,17 @@ class IgnoreRules:
     def _make_folder(self, folder: str, parent: _Folder | None) -> _Folder:
         root = self._root_of(folder)
         in_repo = False
-        layers: tuple[_Spec, ...] = ()
+        layers: tuple[Spec, ...] = ()
         if self._respect_gitignore:
             is_repo_root = os.path.lexists(folder + os.sep + ".git")
             # A repository's root starts afresh: the outer repository's rules stop at a nested one.
             if is_repo_root:
-                inherited: tuple[_Spec, ...] | None = self._info_exclude(folder)
+                inherited: tuple[Spec, ...] | None = self._info_exclude(folder)
             else:
                 inherited = parent.layers if parent is not None and parent.in_repo else None
             if inherited is not None:
                 in_repo = True
-                own = _read_spec(folder + os.sep + ".gitignore", folder)
+                own = read_spec(folder + os.sep + ".gitignore", folder)
                 layers = (own, *inherited) if own is not None else inherited
         if root is None:
             verdict: IgnoreReason | None = IgnoreReason("outside-roots", "", Path(folder))
@@ -417,15 +257,9 @@ class IgnoreRules:
         return _Folder(verdict, layers, in_repo, root)
 
     def _folder_rule(self, folder: str, parent: _Folder | None, root: _Root) -> IgnoreReason | None:
-        name = os.path.basename(folder)
-        if name in _BUILTIN_FOLDERS:
-            return IgnoreReason("builtin-folder", name, Path(folder))
-        for suffix in _BUILTIN_FOLDER_SUFFIXES:
-            if name.endswith(suffix):
-                return IgnoreReason("builtin-folder", f"*{suffix}", Path(folder))
-        for prefix in _BUILTIN_FOLDER_PREFIXES:
-            if name.startswith(prefix):
-                return IgnoreReason("builtin-folder", f"{prefix}*", Path(folder))
+        builtin = builtin_folder(os.path.basename(folder))
+        if builtin is not None:
+            return IgnoreReason("builtin-folder", builtin, Path(folder))
         # Marker files, not names: a virtualenv may be called anything, and Cargo, pytest, mypy
         # and ruff tag their caches by the Cache Directory Tagging convention.
         if os.path.exists(folder + os.sep + "pyvenv.cfg"):
@@ -449,10 +283,10 @@ class IgnoreRules:
                 return root
         return None
 
-    def _info_exclude(self, repo: str) -> tuple[_Spec, ...]:
+    def _info_exclude(self, repo: str) -> tuple[Spec, ...]:
         if repo not in self._info_excludes:
-            source = _info_exclude_path(repo)
-            self._info_excludes[repo] = _read_spec(source, repo) if source else None
+            source = info_exclude_path(repo)
+            self._info_excludes[repo] = read_spec(source, repo) if source else None
         spec = self._info_excludes[repo]
         return (spec,) if spec is not None else ()
 
@@ -472,22 +306,8 @@ def _absolute(path: Path) -> str:
     return text if os.path.isabs(text) else os.path.abspath(text)
 
 
-def _builtin_file(name: str) -> str | None:
-    label = _BUILTIN_FILES.get(name)
-    if label is not None:
-        return label
-    m = _TEMP_FILES.fullmatch(name)
-    if m is None or m.lastgroup is None:
-        return None
-    if m.lastgroup == "vim_probe":
-        n = int(name)
-        if n < 4913 or (n - 4913) % 123:
-            return None
-    return _TEMP_FILE_LABELS[m.lastgroup]
-
-
 def _first_gitignore_hit(
-    layers: tuple[_Spec, ...], path: str, *, is_dir: bool
+    layers: tuple[Spec, ...], path: str, *, is_dir: bool
 ) -> IgnoreReason | None:
     # The deepest .gitignore that has an opinion decides; info/exclude comes last.
     for layer in layers:
@@ -502,48 +322,9 @@ def _first_gitignore_hit(
     return None
 
 
-def _alternation(regex: str) -> re.Pattern[str]:
-    # pathspec's regexes always combine; should one day one not, match everything and let
-    # pathspec decide alone.
-    try:
-        return re.compile(regex)
-    except re.error:
-        return re.compile("")
-
-
-def _read_spec(path: str, base: str) -> _Spec | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError:  # absent (the usual case), unreadable, or a folder
-        return None
-    return _Spec.parse(text.splitlines(), base, path)
-
-
-def _info_exclude_path(repo: str) -> str | None:
-    dotgit = os.path.join(repo, ".git")
-    if os.path.isdir(dotgit):
-        return os.path.join(dotgit, "info", "exclude")
-    # A linked worktree or a submodule: `.git` is a file naming the real git folder.
-    try:
-        with open(dotgit, encoding="utf-8") as f:
-            first = f.readline().strip()
-    except OSError:
-        return None
-    if not first.startswith("gitdir:"):
-        return None
-    gitdir = os.path.normpath(os.path.join(repo, first.removeprefix("gitdir:").strip()))
-    try:
-        with open(os.path.join(gitdir, "commondir"), encoding="utf-8") as f:
-            gitdir = os.path.normpath(os.path.join(gitdir, f.readline().strip()))
-    except OSError:
-        pass  # a submodule: its git folder is its own common folder
-    return os.path.join(gitdir, "info", "exclude")
-
-
 def _root_spec(
     patterns: Sequence[str], root: str, roots: Sequence[str], home: str | None, key: str
-) -> _Spec | None:
+) -> Spec | None:
     """Patterns relative to `root`; absolute (or `~`) paths apply only to the root holding them."""
     lines = []
     for pattern in patterns:
@@ -566,7 +347,7 @@ def _root_spec(
             if body in ("/", "//"):
                 body = "/*"  # the root itself: everything in it
         lines.append(("!" if negated else "") + body)
-    return _Spec.parse(lines, root, None) if lines else None
+    return Spec.parse(lines, root, None) if lines else None
 
 
 def _within(path: str, folder: str) -> bool:
