@@ -57,6 +57,9 @@ class Report:
     key_refused: bool
     heartbeats_today: int
     watch_errors: list[str]
+    watch_overflows: int
+    storms: int
+    storm_changes_skipped: int
     status_updated_at: float | None
     problems: list[str]  # what could not be read
 
@@ -118,6 +121,9 @@ def gather(config: Config, *, now: float) -> Report:
         key_refused=bool(p and running and p.key_refused),
         heartbeats_today=p.heartbeats_today if p and p.today == today else 0,
         watch_errors=list(p.watch_errors) if p and running else [],
+        watch_overflows=p.watch_overflows if p and running else 0,
+        storms=p.storms if p and running else 0,
+        storm_changes_skipped=p.storm_changes_skipped if p and running else 0,
         status_updated_at=p.updated_at if p else None,
         problems=problems,
     )
@@ -147,8 +153,12 @@ def render(r: Report, *, now: float, home: Path) -> str:
     row("Watching", _watching(r, home))
     for error in r.watch_errors:
         row("Watch error", error)
+    if r.watch_overflows:
+        row("Overflows", f"{r.watch_overflows} (the kernel dropped events; rescanned each time)")
     if r.running:
         row("Activity", _activity(r))
+        if r.storms:
+            row("Storms", f"{r.storms} not counted ({r.storm_changes_skipped} file changes)")
     row("Queue", _queue(r, now))
     if r.rejected:
         row("Rejected", f"{r.rejected} refused by the server (last: {r.last_rejection})")

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hackatimed import __version__
-from hackatimed.activity import Coalescer, Edit
+from hackatimed.activity import Activity, Edit, editor_buffer
 from hackatimed.api import HackatimeClient
 from hackatimed.changes import FileChange
 from hackatimed.clock import Clock
@@ -53,7 +53,9 @@ class Daemon:
         self._reload_config = reload_config
         self._builder_factory = builder_factory
         self._builder = builder_factory(config)
-        self._coalescer = Coalescer(clock=clock)
+        self._activity = Activity(
+            clock=clock, idle=idle, idle_after_seconds=config.activity.idle_after_seconds
+        )
         self._outbox = Outbox(
             config.storage.data_dir / OUTBOX_FILE,
             clock=clock,
@@ -75,7 +77,12 @@ class Daemon:
     async def run(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         self._watcher = Watcher(
-            roots=self._config.watch.roots, sink=self._on_change, loop=loop, clock=self._clock
+            roots=self._config.watch.roots,
+            sink=self._on_change,
+            loop=loop,
+            clock=self._clock,
+            # Through self, not the builder: a reload replaces the builder and its rules.
+            ignores_dir=lambda path: self._builder.ignore.ignores_dir(path),
         )
         await asyncio.to_thread(self._watcher.start)
         self._start_sender()
@@ -92,7 +99,7 @@ class Daemon:
                     reload.clear()
                     await self._reload()
                 await self._wait_for_work(stop, reload)
-                await self._process(self._coalescer.pop_due())
+                await self._process(await self._activity.take_due())
                 if self._status_stale or (
                     self._clock.wall() - self._status_written >= STATUS_EVERY_SECONDS
                 ):
@@ -104,15 +111,20 @@ class Daemon:
 
     def _on_change(self, change: FileChange) -> None:
         """On the loop thread, for every file event: cheap checks only."""
-        if self._builder.on_meta_change(change.path):
+        builder = self._builder
+        if builder.on_meta_change(change.path):
             return
-        if not self._builder.accepts(change.path):
+        if builder.accepts(change.path):
+            self._activity.add(change)
+        elif (buffer := editor_buffer(change.path)) is not None and builder.accepts(buffer):
+            # A swap, lock or auto-save file: someone is working in `buffer`, not saved yet.
+            self._activity.buffer_changed(buffer, change)
+        else:
             return
-        self._coalescer.add(change)
         self._changed.set()
 
     async def _wait_for_work(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
-        due = self._coalescer.next_due()
+        due = self._activity.next_due()
         timeout = STATUS_EVERY_SECONDS
         if due is not None:
             timeout = min(timeout, max(0.0, due - self._clock.monotonic()))
@@ -135,7 +147,10 @@ class Daemon:
         await asyncio.to_thread(self._outbox.add, items)
         self._count_today(len(items))
         for hb in heartbeats:
-            log.info("heartbeat %s (%s)", hb.entity, hb.project or "no project")
+            kind = "save" if hb.is_write else "keepalive"
+            log.info(
+                "heartbeat %s (%s, %s) t=%.6f", hb.entity, hb.project or "no project", kind, hb.time
+            )
         self._wake_sender.set()
         await self._publish_status()
 
@@ -201,6 +216,7 @@ class Daemon:
         self._builder = self._builder_factory(new)
         if self._watcher is not None:
             self._watcher.set_roots(new.watch.roots)
+            self._watcher.rules_changed()
         await self._stop_sender()
         self._start_sender()
         log.info("configuration reloaded: %d root(s)", len(new.watch.roots))
@@ -210,7 +226,7 @@ class Daemon:
         log.info("stopping: saving pending heartbeats")
         if self._watcher is not None:
             await asyncio.to_thread(self._watcher.stop)
-        await self._process(self._coalescer.pop_all())
+        await self._process(self._activity.pop_all())
         if self._sender_task is not None:
             self._sender_stop.set()
             await self._sender_task
@@ -262,6 +278,9 @@ class Daemon:
             heartbeats_today=self._heartbeats_today,
             today=self._today,
             watch_errors=tuple(watcher.errors) if watcher else (),
+            watch_overflows=watcher.overflows if watcher else 0,
+            storms=self._activity.storms,
+            storm_changes_skipped=self._activity.storm_files_dropped,
             running=running,
             updated_at=self._clock.wall(),
         )

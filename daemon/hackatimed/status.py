@@ -34,6 +34,9 @@ class DaemonStatus:
     heartbeats_today: int = 0
     today: str = ""  # local date the counter belongs to, YYYY-MM-DD
     watch_errors: tuple[str, ...] = ()
+    watch_overflows: int = 0  # kernel event-queue overflows, each followed by a rescan
+    storms: int = 0  # checkouts, installs, builds recognised and not counted
+    storm_changes_skipped: int = 0
     running: bool = True
     updated_at: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
