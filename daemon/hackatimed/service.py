@@ -3,7 +3,8 @@
 A plan says what would be written and run; `render` shows it for `--dry-run` and `apply`
 does it, with every command going through an injected `run` so tests can record them.
 The unit and the plist come from the package's templates; the API key never goes into
-either, nor into any command line: the daemon reads it at run time.
+either, nor into any command line: the daemon reads it at run time. Running the manager's
+commands and reading the service's state is `service_manager`'s part.
 """
 
 from __future__ import annotations
@@ -11,40 +12,58 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
-import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from subprocess import CompletedProcess
-from typing import Literal
 from xml.sax.saxutils import escape
 
 from hackatimed.errors import HackatimedError
+from hackatimed.service_manager import (
+    LAUNCHD_LABEL,
+    LAUNCHD_TEMPLATE,
+    SYSTEMCTL,
+    UNIT_NAME,
+    Command,
+    Runner,
+    ServicePlatform,
+    ServiceState,
+    run_command,
+    run_step,
+    service_platform,
+    service_state,
+    unit_path,
+)
 
-ServicePlatform = Literal["systemd", "launchd"]
-Runner = Callable[[Sequence[str]], CompletedProcess[str]]
+__all__ = [
+    "LAUNCHD_LABEL",
+    "LAUNCHD_TEMPLATE",
+    "SYSTEMD_TEMPLATE",
+    "UNIT_NAME",
+    "Command",
+    "Runner",
+    "ServicePlan",
+    "ServicePlatform",
+    "ServiceState",
+    "apply",
+    "daemon_command",
+    "plan_install",
+    "plan_uninstall",
+    "render",
+    "run_command",
+    "service_platform",
+    "service_state",
+    "unit_path",
+]
 
-UNIT_NAME = "hackatimed.service"
-LAUNCHD_LABEL = "com.hackclub.hackatimed"
 SYSTEMD_TEMPLATE = "hackatimed.service"
-LAUNCHD_TEMPLATE = f"{LAUNCHD_LABEL}.plist"
-
-_SYSTEMCTL = ("systemctl", "--user")
 _NO_MANAGER_FIX = (
     "Run `hackatimed install-service` as yourself from a login session (a desktop, or SSH into "
     "this machine; not sudo or su). If your user has no service manager running, "
     "`loginctl enable-linger $USER` starts one at boot. Without systemd, start `hackatimed run` "
     "from your desktop's autostart instead."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    argv: tuple[str, ...]
-    # False for a stop that is expected to fail when nothing is loaded yet.
-    check: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,32 +85,6 @@ class ServicePlan:
         return tuple(c.argv for c in (*self.before, *self.after))
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceState:
-    """What `status` and `doctor` say about the service. None: could not be told."""
-
-    platform: ServicePlatform
-    unit_path: Path
-    installed: bool
-    enabled: bool | None
-    running: bool | None
-    pid: int | None = None
-    # Why enabled/running are unknown, with what to do; None when they are known.
-    problem: str | None = None
-
-
-def service_platform(platform: str = sys.platform) -> ServicePlatform:
-    """The service manager for a `sys.platform` value (or a manager's own name)."""
-    if platform == "systemd" or platform.startswith("linux"):
-        return "systemd"
-    if platform in ("launchd", "darwin"):
-        return "launchd"
-    raise HackatimedError(
-        f"install-service knows systemd (Linux) and launchd (macOS), not {platform!r}. "
-        "Start `hackatimed run` from your session's autostart instead."
-    )
-
-
 def daemon_command() -> tuple[str, ...]:
     """How the service starts this installation: its own interpreter, by absolute path.
 
@@ -99,12 +92,6 @@ def daemon_command() -> tuple[str, ...]:
     venv's and keeps its packages.
     """
     return (sys.executable, "-m", "hackatimed")
-
-
-def unit_path(*, platform: str, home: Path) -> Path:
-    if service_platform(platform) == "systemd":
-        return home / ".config" / "systemd" / "user" / UNIT_NAME
-    return home / "Library" / "LaunchAgents" / LAUNCHD_TEMPLATE
 
 
 def plan_install(
@@ -130,9 +117,9 @@ def plan_install(
             # enable + restart rather than `enable --now`: on a reinstall the running daemon
             # must pick up the new ExecStart, and restart also starts a stopped one.
             after=(
-                Command((*_SYSTEMCTL, "daemon-reload")),
-                Command((*_SYSTEMCTL, "enable", UNIT_NAME)),
-                Command((*_SYSTEMCTL, "restart", UNIT_NAME)),
+                Command((*SYSTEMCTL, "daemon-reload")),
+                Command((*SYSTEMCTL, "enable", UNIT_NAME)),
+                Command((*SYSTEMCTL, "restart", UNIT_NAME)),
             ),
         )
     log_dir = home / "Library" / "Logs" / "hackatimed"
@@ -165,8 +152,8 @@ def plan_uninstall(*, platform: str, home: Path, uid: int) -> ServicePlan:
             platform=kind,
             unit_path=path,
             content=None,
-            before=(Command((*_SYSTEMCTL, "disable", "--now", UNIT_NAME), check=installed),),
-            after=(Command((*_SYSTEMCTL, "daemon-reload"), check=False),),
+            before=(Command((*SYSTEMCTL, "disable", "--now", UNIT_NAME), check=installed),),
+            after=(Command((*SYSTEMCTL, "daemon-reload"), check=False),),
         )
     return ServicePlan(
         platform=kind,
@@ -196,7 +183,7 @@ def apply(plan: ServicePlan, *, run: Runner, install: bool) -> str | None:
 
 def _install(plan: ServicePlan, content: str, run: Runner) -> None:
     for command in plan.before:
-        unreached = _run(command, run, plan.platform)
+        unreached = run_step(command, run, plan.platform)
         if unreached is not None:
             raise HackatimedError(f"Nothing was installed: {unreached}. {_NO_MANAGER_FIX}")
     previous = _read_if_any(plan.unit_path)
@@ -204,7 +191,7 @@ def _install(plan: ServicePlan, content: str, run: Runner) -> None:
     if plan.log_dir is not None:
         _make_dir(plan.log_dir)
     for command in plan.after:
-        unreached = _run(command, run, plan.platform)
+        unreached = run_step(command, run, plan.platform)
         if unreached is not None:
             # Only systemd gets here, and its plan makes no log folder: the unit is all to undo.
             undone = _undo_write(plan.unit_path, previous)
@@ -216,14 +203,14 @@ def _install(plan: ServicePlan, content: str, run: Runner) -> None:
 def _uninstall(plan: ServicePlan, run: Runner) -> str | None:
     unreached = None
     for command in plan.before:
-        unreached = _run(command, run, plan.platform) or unreached
+        unreached = run_step(command, run, plan.platform) or unreached
     _remove(plan.unit_path, plan.log_dir)
     if unreached is not None:
         # What `disable` would have removed; the rest of the plan needs the manager too.
         _remove_wants_link(plan.unit_path)
         return unreached
     for command in plan.after:
-        _run(command, run, plan.platform)
+        run_step(command, run, plan.platform)
     return None
 
 
@@ -247,56 +234,6 @@ def render(plan: ServicePlan) -> str:
 def _shown(command: Command) -> str:
     # `|| true`: the shell's way to say that a failure here is expected and ignored.
     return f"$ {shlex.join(command.argv)}" + ("" if command.check else " || true")
-
-
-def service_state(*, platform: str, home: Path, run: Runner) -> ServiceState:
-    kind = service_platform(platform)
-    path = unit_path(platform=kind, home=home)
-    installed = path.is_file()
-    argv: tuple[str, ...]
-    if kind == "systemd":
-        argv = (*_SYSTEMCTL, "show", "--property=UnitFileState,ActiveState,MainPID", UNIT_NAME)
-    else:
-        argv = ("launchctl", "list", LAUNCHD_LABEL)
-    try:
-        done = run(argv)
-    except OSError as exc:
-        problem = f"could not run {argv[0]} ({exc.strerror or exc}); {_fix_for(kind, '')}"
-        return ServiceState(kind, path, installed, None, None, problem=problem)
-    if kind == "systemd":
-        return _systemd_state(path, installed, done)
-    return _launchd_state(path, installed, done)
-
-
-def run_command(argv: Sequence[str]) -> CompletedProcess[str]:
-    """The real `run`: output captured, a bounded wait, never raising on a non-zero exit."""
-    return subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=60)
-
-
-def _systemd_state(path: Path, installed: bool, done: CompletedProcess[str]) -> ServiceState:
-    if done.returncode != 0:
-        problem = f"systemctl --user show failed: {_tail(done)}; {_fix_for('systemd', done.stderr)}"
-        return ServiceState("systemd", path, installed, None, None, problem=problem)
-    props = dict(line.partition("=")[::2] for line in done.stdout.splitlines() if "=" in line)
-    pid = int(props.get("MainPID", "0") or 0)
-    return ServiceState(
-        "systemd",
-        path,
-        installed,
-        enabled=props.get("UnitFileState") in ("enabled", "enabled-runtime", "linked"),
-        running=props.get("ActiveState") in ("active", "reloading"),
-        pid=pid or None,
-    )
-
-
-def _launchd_state(path: Path, installed: bool, done: CompletedProcess[str]) -> ServiceState:
-    # `launchctl list LABEL` fails when the agent is not loaded, and shows "PID" = N while
-    # it runs. A loaded agent is the launchd form of an enabled one.
-    if done.returncode != 0:
-        return ServiceState("launchd", path, installed, enabled=False, running=False)
-    match = re.search(r'"PID"\s*=\s*(\d+)', done.stdout)
-    pid = int(match.group(1)) if match else None
-    return ServiceState("launchd", path, installed, enabled=True, running=pid is not None, pid=pid)
 
 
 def _daemon_argv(executable: Sequence[str], config_path: Path | None) -> tuple[str, ...]:
@@ -360,44 +297,6 @@ def _remove(path: Path, log_dir: Path | None) -> None:
         ) from exc
 
 
-def _run(command: Command, run: Runner, platform: ServicePlatform) -> str | None:
-    """Run one command; return why the service manager could not be reached, if it could not.
-
-    Any other failure of a checked command raises HackatimedError.
-    """
-    shown = shlex.join(command.argv)
-    try:
-        done = run(command.argv)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        if platform == "systemd":
-            return f"could not run `{shown}` ({reason})"
-        if not command.check:
-            return None
-        raise HackatimedError(
-            f"Could not run `{shown}`: {reason}. {_fix_for(platform, '')}"
-        ) from exc
-    if done.returncode == 0:
-        return None
-    if platform == "systemd" and _no_manager(done.stderr):
-        return f"`{shown}` could not reach your user's service manager ({_tail(done)})"
-    if command.check:
-        raise HackatimedError(
-            f"`{shown}` failed (exit status {done.returncode}): {_tail(done)}. "
-            f"{_fix_for(platform, done.stderr)}"
-        )
-    return None
-
-
-def _no_manager(stderr: str) -> bool:
-    # systemctl's words when no user manager answers: no session bus (sudo, su, a container,
-    # SSH without a login session) or no systemd at all.
-    text = stderr.lower()
-    return (
-        "failed to connect to" in text and "bus" in text
-    ) or "not been booted with systemd" in text
-
-
 def _read_if_any(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
@@ -428,28 +327,3 @@ def _remove_wants_link(unit: Path) -> None:
             link.unlink()
     except OSError:
         pass  # a dangling link there is harmless: the manager skips what it cannot load
-
-
-def _tail(done: CompletedProcess[str]) -> str:
-    text = (done.stderr or done.stdout or "").strip()
-    return text.splitlines()[-1] if text else "no output"
-
-
-def _fix_for(platform: ServicePlatform, stderr: str) -> str:
-    if platform == "systemd":
-        if "bus" in stderr.lower() or "XDG_RUNTIME_DIR" in stderr:
-            return (
-                "systemctl --user needs your own login session: run it as yourself, not "
-                "with sudo; over SSH, `loginctl enable-linger $USER` starts your user "
-                "manager."
-            )
-        return (
-            "Check `systemctl --user status hackatimed` and "
-            "`journalctl --user -u hackatimed`; without systemd, start `hackatimed run` "
-            "from your session's autostart instead."
-        )
-    return (
-        "Check the file with `plutil -lint` and the agent with "
-        f"`launchctl print gui/$(id -u)/{LAUNCHD_LABEL}`; if it is loaded already, run "
-        "`hackatimed uninstall-service` first."
-    )
