@@ -31,8 +31,13 @@ from hackatimed.sender import DrainResult, HeartbeatClient, Sender
 
 def cmd_sync(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     # The sender logs for the daemon ("will retry", "next try in"); here the summary says it all.
-    logging.getLogger("hackatimed.sender").setLevel(logging.CRITICAL)
-    return sync(args, env, out=sys.stdout, err=sys.stderr)
+    sender_log = logging.getLogger("hackatimed.sender")
+    level = sender_log.level
+    sender_log.setLevel(logging.CRITICAL)
+    try:
+        return sync(args, env, out=sys.stdout, err=sys.stderr)
+    finally:
+        sender_log.setLevel(level)  # in-process callers (tests) keep their logging
 
 
 def sync(args: argparse.Namespace, env: Mapping[str, str], *, out: TextIO, err: TextIO) -> int:
