@@ -77,15 +77,7 @@ class HeartbeatBuilder:
         # Up to 5 MB, for dependencies; line facts stop at 2 MiB on their own (content.py).
         self._read = read or (lambda p: read_snapshot(p, max_bytes=MAX_DEPENDENCY_BYTES))
         watch = config.watch
-        self.ignore = IgnoreRules(
-            roots=watch.roots,
-            exclude=watch.exclude,
-            include=watch.include,
-            exclude_regex=watch.exclude_regex,
-            include_regex=watch.include_regex,
-            respect_gitignore=watch.respect_gitignore,
-            home=home,
-        )
+        self.ignore = IgnoreRules.from_config(watch, home=home)
         self.projects = ProjectDetector(roots=watch.roots, mappings=config.project_map)
         self.languages = LanguageDetector(overrides=config.languages)
         self._content = ContentTracker()

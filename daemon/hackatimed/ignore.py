@@ -24,10 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from hackatimed.ignore_builtins import builtin_file, builtin_folder, folder_kind
 from hackatimed.ignore_spec import Spec, info_exclude_path, read_spec
+
+if TYPE_CHECKING:
+    from hackatimed.config import WatchConfig
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +136,19 @@ class IgnoreRules:
         self._folders: dict[str, _Folder] = {}
         self._info_excludes: dict[str, Spec | None] = {}  # repo root -> its info/exclude
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, watch: WatchConfig, *, home: Path | None) -> IgnoreRules:
+        """The rules of the `[watch]` section (with ~/.wakatime.cfg's regexes)."""
+        return cls(
+            roots=watch.roots,
+            exclude=watch.exclude,
+            include=watch.include,
+            exclude_regex=watch.exclude_regex,
+            include_regex=watch.include_regex,
+            respect_gitignore=watch.respect_gitignore,
+            home=home,
+        )
 
     def ignores_dir(self, path: Path) -> bool:
         """True for a folder never to watch; cheap enough to ask for every folder at start-up."""

@@ -27,15 +27,7 @@ class FolderCount:
 def count_folders(config: Config, *, home: Path, cap: int) -> FolderCount:
     """Folders below the roots that are not ignored (the roots included), up to `cap`."""
     watch = config.watch
-    rules = IgnoreRules(
-        roots=watch.roots,
-        exclude=watch.exclude,
-        include=watch.include,
-        exclude_regex=watch.exclude_regex,
-        include_regex=watch.include_regex,
-        respect_gitignore=watch.respect_gitignore,
-        home=home,
-    )
+    rules = IgnoreRules.from_config(watch, home=home)
     count = 0
     seen: set[str] = set()
     for root in watch.roots:
