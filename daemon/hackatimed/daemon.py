@@ -13,7 +13,6 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 from hackatimed import __version__
 from hackatimed.activity import Activity, Edit, editor_buffer
@@ -23,14 +22,13 @@ from hackatimed.clock import Clock
 from hackatimed.config import Config
 from hackatimed.detect import HeartbeatBuilder
 from hackatimed.idle import IdleSource
-from hackatimed.outbox import Outbox
-from hackatimed.sender import Sender
+from hackatimed.outbox import OUTBOX_FILE, Outbox
+from hackatimed.sender import Sender, SenderState
 from hackatimed.status import DaemonStatus, write_status
 from hackatimed.watcher import Watcher
 
 log = logging.getLogger(__name__)
 
-OUTBOX_FILE = "outbox.db"
 # The bounded last send on SIGTERM: long enough for a batch or two, short enough that a
 # shutdown or logout is never held up by a dead network.
 LAST_SEND_SECONDS = 5.0
@@ -73,6 +71,8 @@ class Daemon:
         self._watcher: Watcher | None = None
         self._status_written = 0.0
         self._status_stale = False
+        self._said_no_key = False
+        self._last_sender_state: SenderState | None = None
 
     async def run(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -159,10 +159,13 @@ class Daemon:
     def _start_sender(self) -> None:
         api = self._config.api
         if api.key is None:
-            log.warning(
-                "no API key is set: heartbeats are kept in the local queue and will be sent once "
-                "a key is configured (run `hackatimed init`, or set api.key, then send SIGHUP)"
-            )
+            if not self._said_no_key:
+                log.warning(
+                    "no API key is set: heartbeats are kept in the local queue and will be sent "
+                    "once a key is configured (run `hackatimed init`, or set api.key, then send "
+                    "SIGHUP)"
+                )
+                self._said_no_key = True
             return
         self._client = HackatimeClient(
             api.url,
@@ -195,6 +198,9 @@ class Daemon:
             self._sender_stop.set()
             await self._sender_task
             self._sender_task = None
+        if self._sender is not None:
+            self._last_sender_state = self._sender.state  # for the status after it stops
+            self._sender = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -257,7 +263,7 @@ class Daemon:
 
     def _write_status(self, idle_seconds: float | None, *, running: bool) -> None:
         self._status_stale = False
-        sender = self._sender.state if self._sender is not None else None
+        sender = self._sender.state if self._sender is not None else self._last_sender_state
         watcher = self._watcher
         status = DaemonStatus(
             pid=os.getpid(),
@@ -293,10 +299,6 @@ class Daemon:
 
 def _local_date(wall: float) -> str:
     return time.strftime("%Y-%m-%d", time.localtime(wall))
-
-
-def outbox_path(data_dir: Path) -> Path:
-    return data_dir / OUTBOX_FILE
 
 
 def run_daemon(
