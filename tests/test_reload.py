@@ -93,3 +93,28 @@ def test_a_wrong_key_fixed_by_sighup_delivers_the_queue(
         str(root / "two.py"),
     ]
     assert KEY not in daemon.output() and WRONG_KEY not in daemon.output()
+
+
+def test_a_key_added_by_reload_sends_what_was_queued_and_no_key_is_said_once(
+    tmp_path: Path, server: tuple[FakeHackatime, str]
+) -> None:
+    fake, url = server
+    root = tmp_path / "code"
+    root.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    config = tmp_path / "config.toml"
+    data = tmp_path / "data"
+    write_config(config, url=url, key=None, roots=[root], data_dir=data)
+    with DaemonProcess(["run", "--config", str(config)], env=clean_env(home)) as daemon:
+        daemon.wait_for_line(f"watching {root}")
+        (root / "offline.py").write_text("print('queued while keyless')\n")
+        daemon.wait_for_line("heartbeat ")
+        daemon.signal(signal.SIGHUP)  # still no key: reloaded, but not said again
+        daemon.wait_for_line("configuration reloaded")
+        assert not fake.requests
+        write_config(config, url=url, key=KEY, roots=[root], data_dir=data)
+        daemon.signal(signal.SIGHUP)
+        fake.wait_until(lambda f: str(root / "offline.py") in entities(f), 30)
+        assert daemon.stop() == 0
+    assert daemon.output().count("no API key") == 1
