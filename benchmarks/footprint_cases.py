@@ -406,6 +406,7 @@ def _throughput(ctx: Context, d: Daemon, files: list[Path]) -> Samples:
         "throughput_write_s": written - before.at,
         "throughput_hb_per_s": produced / span,
         "throughput_cpu_pct": 100 * (after.cpu - before.cpu) / span,
+        "throughput_cpu_ms_per_hb": 1000 * (after.cpu - before.cpu) / max(1, produced),
     }
 
 

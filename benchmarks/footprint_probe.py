@@ -26,7 +26,8 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 FAKE_SERVER = REPO / "tests" / "fakeserver.py"
 _TICKS = os.sysconf("SC_CLK_TCK")
-_HEARTBEAT = re.compile(r" heartbeat (.+) \([^()]*\)$")
+# daemon.py's line per committed heartbeat: "heartbeat <path> (<project>, <kind>) t=<time>".
+_HEARTBEAT = re.compile(r" heartbeat (/.+?) \(")
 
 
 # -- /proc readers ---------------------------------------------------------------------------
