@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import statistics
 import subprocess
 import sys
@@ -374,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         help="rewrite the table in benchmarks/README.md (auto: not for --quick)",
     )
     args = parser.parse_args(argv)
+    # SIGTERM ends the run like Ctrl-C, so the daemons and the fake server are stopped too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     groups = []
     for name in args.only or GROUPS:
         group = ALIASES.get(name, name)

@@ -7,6 +7,8 @@ No timing is asserted here: the full run (benchmarks/footprint.py) is where goal
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +25,9 @@ pytestmark = [
 
 def test_quick_run_measures_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "footprint.json"
-    done = subprocess.run(
+    # Its own process group, so that a runner killed on time-out takes its fake server and
+    # daemon with it.
+    runner = subprocess.Popen(
         [
             sys.executable,
             str(BENCHMARKS / "footprint.py"),
@@ -34,11 +38,18 @@ def test_quick_run_measures_every_figure(tmp_path: Path) -> None:
             str(out),
         ],
         cwd=tmp_path,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=55,
-        check=False,
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = runner.communicate(timeout=55)
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+            runner.communicate()
+    done = subprocess.CompletedProcess(runner.args, runner.returncode, stdout, stderr)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
     assert set(report["runs"]) == {"rest", "economy", "storm", "edits"}
