@@ -691,3 +691,25 @@ def test_unknown_files_leave_the_language_out() -> None:
     detector = LanguageDetector()
     assert detector.detect(Path("data.zzz")) == LanguageGuess(None, "unknown")
     assert detector.detect(Path("/")) == LanguageGuess(None, "unknown")
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"// The  -*- C++ -*- vector header.\n", "C++"),
+        (b"# -*- mode: python; coding: utf-8 -*-\nimport os\n", "Python"),
+        (b"#!/bin/false\n# -*- mode: ruby -*-\n", "Ruby"),
+        (b"# -*- shell-script -*-\n", "Bash"),
+        (b"# vim: set ft=python :\n", "Python"),
+        (b"# vim: filetype=perl\n", "Perl"),
+        (b"# -*- fundamental -*-\n", None),  # not a language: no guess
+        (b"just text\n\n -*- C++ -*- on line three\n", None),  # only the first two lines count
+    ],
+)
+def test_an_editors_mode_line_names_the_language_of_an_extensionless_file(
+    tmp_path: Path, head: bytes, expected: str | None
+) -> None:
+    guess = LanguageDetector().detect(tmp_path / "vector", head=head)
+    assert guess.name == expected
+    if expected:
+        assert guess.rule.startswith("mode line")

@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Final
 
 from hackatimed.languages_data import (
+    CANONICAL_LANGUAGES,
     EXTENSIONS,
     EXTENSIONS_CASED,
     FILE_NAME_PREFIXES,
@@ -190,6 +191,7 @@ class LanguageDetector:
             or self._by_neighbours(path, suffixes, head)
             or _by_extension(name, suffixes)
             or _by_shebang(head)
+            or _by_mode_line(head)
             or UNKNOWN
         )
 
@@ -332,6 +334,29 @@ def _by_shebang(head: bytes | None) -> LanguageGuess | None:
     if language is None:
         return None
     return LanguageGuess(language, f"shebang {interpreter!r}")
+
+
+def _by_mode_line(head: bytes | None) -> LanguageGuess | None:
+    """An editor's mode line in the first two lines: Emacs `-*- C++ -*-` / `-*- mode: c++ -*-`
+    (libstdc++'s extension-less headers), Vim `vim: set ft=python:`. Only a name WakaTime
+    knows counts, so a mode like `fundamental` or `conf` is no guess at all."""
+    if not head:
+        return None
+    text = b"\n".join(head.split(b"\n", 2)[:2]).decode("utf-8", "replace")
+    found = _EMACS_MODE.search(text) or _VIM_FILETYPE.search(text)
+    if found is None:
+        return None
+    mode = found.group(1).strip()
+    language = canonical_name(_EMACS_MODES.get(mode.lower(), mode))
+    if language not in CANONICAL_LANGUAGES:
+        return None
+    return LanguageGuess(language, f"mode line {mode!r}")
+
+
+_EMACS_MODE: Final = re.compile(r"-\*-\s*(?:.*?\bmode:\s*)?([\w+#.-]+?)\s*(?:;.*?)?-\*-", re.I)
+_VIM_FILETYPE: Final = re.compile(r"\b(?:vim?|ex):.*?\b(?:ft|filetype)=([\w+#.-]+)")
+# Emacs mode names that are not a language's name or alias.
+_EMACS_MODES: Final = {"shell-script": "sh", "cperl": "perl", "js2": "js", "c++-ts": "c++"}
 
 
 def shebang_interpreter(head: bytes | None) -> str | None:
