@@ -175,6 +175,12 @@ class ContentTracker:
             return ContentFacts(lines=lines)
         return _diff(previous, data, lines)
 
+    def seen(self, path: Path) -> bool:
+        """Whether the next save of `path` is diffed against content seen before, so that
+        `observe` will not ask for a baseline."""
+        with self._lock:
+            return path in self._contents or path in self._forgotten
+
     def forget(self, path: Path) -> None:
         """The file is gone (deleted or renamed away): its next version starts afresh."""
         with self._lock:

@@ -12,15 +12,16 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from hackatimed import __version__
 from hackatimed.activity import Edit
 from hackatimed.clock import Clock
 from hackatimed.config import Config
-from hackatimed.content import ContentTracker, Snapshot, read_snapshot
+from hackatimed.content import MAX_LINES_BYTES, ContentTracker, Snapshot, read_snapshot
 from hackatimed.dependencies import parse_dependencies
 from hackatimed.editor import (
     EditorDetector,
@@ -41,6 +42,7 @@ _META_NAMES = frozenset({"HEAD", ".wakatime-project"})
 # ProjectDetector's rules when nothing but the folder named the project: "unknown" to wakatime-cli.
 _FALLBACK_RULES = ("folder below root", "root folder")
 _VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr"})
+_NO_BASELINES: Mapping[Path, bytes | None] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +119,15 @@ class HeartbeatBuilder:
     # -- building, in a worker thread -------------------------------------------------------
 
     def build_many(self, edits: Sequence[Edit]) -> list[Heartbeat]:
+        # The first diff of a file is against git HEAD. Asked for every such file of the batch
+        # at once (a "save all", a rename across files): one git process per repository.
+        first = [e.path for e in edits if not self._content.seen(e.path) and _diffable(e.path)]
+        baselines = self.projects.head_blobs(first) if len(first) > 1 else {}
         out = []
         for edit in edits:
-            hb = self.build(edit)
+            hb = self._derive(
+                edit.path, at=edit.at, is_write=edit.is_write, rate_limit=True, baselines=baselines
+            ).heartbeat
             if hb is not None:
                 out.append(hb)
         return out
@@ -136,7 +144,15 @@ class HeartbeatBuilder:
     def forget(self, path: Path) -> None:
         self._content.forget(path)
 
-    def _derive(self, path: Path, *, at: float, is_write: bool, rate_limit: bool) -> Explanation:
+    def _derive(
+        self,
+        path: Path,
+        *,
+        at: float,
+        is_write: bool,
+        rate_limit: bool,
+        baselines: Mapping[Path, bytes | None] = _NO_BASELINES,
+    ) -> Explanation:
         ignored = self.ignore.ignores_file(path)
         if ignored is not None:
             return Explanation(path, None, skipped=f"ignored: {ignored.describe()}")
@@ -154,7 +170,11 @@ class HeartbeatBuilder:
                 path, None, skipped="rate limited: unchanged since the last heartbeat"
             )
         facts = self._content.observe(
-            path, snapshot, baseline=lambda: self.projects.head_blob(path)
+            path,
+            snapshot,
+            baseline=lambda: (
+                baselines[path] if path in baselines else self.projects.head_blob(path)
+            ),
         )
         head = snapshot.data[:_HEAD_BYTES] if snapshot.data is not None else None
         language = self.languages.detect(path, head=head)
@@ -217,3 +237,11 @@ class HeartbeatBuilder:
             if len(self._sent) > _RATE_MEMORY:
                 self._sent.popitem(last=False)
         return True
+
+
+def _diffable(path: Path) -> bool:
+    """Small enough that `ContentTracker.observe` would ask for its baseline."""
+    try:
+        return os.stat(path).st_size <= MAX_LINES_BYTES
+    except OSError:
+        return False

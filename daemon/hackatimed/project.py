@@ -163,12 +163,23 @@ class ProjectDetector:
 
     def head_blob(self, path: Path) -> bytes | None:
         """The file's content at HEAD in its git checkout; None if untracked, no repo, or error."""
-        file = _norm(path)
-        with self._lock:
-            git = self._facts(os.path.dirname(file)).git
-        if git is None:
-            return None
-        return vcs.head_blob(git.top, os.path.relpath(file, git.top))
+        return self.head_blobs([path])[path]
+
+    def head_blobs(self, paths: Sequence[Path]) -> dict[Path, bytes | None]:
+        """`head_blob` for several files: one git process per repository, not per file."""
+        out: dict[Path, bytes | None] = {}
+        by_top: dict[str, list[tuple[Path, str]]] = {}
+        for path in paths:
+            file = _norm(path)
+            with self._lock:
+                git = self._facts(os.path.dirname(file)).git
+            out[path] = None
+            if git is not None:
+                by_top.setdefault(git.top, []).append((path, os.path.relpath(file, git.top)))
+        for top, files in by_top.items():
+            blobs = vcs.head_blobs(top, [rel for _path, rel in files])
+            out.update(zip((path for path, _rel in files), blobs, strict=True))
+        return out
 
     def _facts(self, folder: str) -> _Facts:
         """The markers at or above `folder`, built downward from the nearest cached ancestor."""
