@@ -80,8 +80,8 @@ QUICK = Sizes(
     edit_files=5,
     edit_rounds=2,
     latency_saves=2,
-    bulk_repos=4,
-    bulk_per_repo=5,
+    bulk_repos=5,
+    bulk_per_repo=1,  # no storm window to wait out
     settle_quiet=0.25,
     flush_seconds=1.0,
 )
