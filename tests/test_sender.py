@@ -189,14 +189,25 @@ async def test_a_full_batch_goes_at_once_a_partial_one_after_the_flush_interval(
     sender = make_sender(outbox, client, batch_size=3, flush_interval_seconds=0.5)
     async with running(sender) as wake:
         started = time.monotonic()
-        queue(outbox, 1, start=10)
+        outbox.add([(time.time(), body("/code/now.py"))])  # a save made just now
         wake.set()
         await asyncio.sleep(0.1)
-        queue(outbox, 1, start=11)  # a second save within the window shares the request
+        outbox.add([(time.time(), body("/code/next.py"))])  # within the window: same request
         wake.set()
         await fake.until(lambda f: f.stored_count == 5, within=3)
     assert [len(r.json) for r in fake.requests] == [2]
-    assert fake.requests[0].received - started >= 0.5
+    assert fake.requests[0].received - started >= 0.45
+
+
+async def test_heartbeats_older_than_the_flush_interval_go_at_once(
+    fake: FakeHackatime, outbox: Outbox, client: HackatimeClient
+) -> None:
+    queue(outbox, 2)  # made long ago: left from before a restart, say
+    sender = make_sender(outbox, client, batch_size=10, flush_interval_seconds=30)
+    async with running(sender) as wake:
+        wake.set()
+        await fake.until(lambda f: f.stored_count == 2, within=2)
+        await eventually(drained(outbox))
 
 
 async def test_server_errors_back_off_then_deliver(

@@ -46,6 +46,9 @@ class QueueStats(Protocol):
     @property
     def queued(self) -> int: ...
 
+    @property
+    def oldest_time(self) -> float | None: ...
+
 
 class OutboxLike(Protocol):
     """What the sender needs of `hackatimed.outbox.Outbox`."""
@@ -243,17 +246,22 @@ class Sender:
     async def _next_send_in(self) -> float | None:
         """Seconds until the next batch should go (0: now), or None with nothing queued.
 
-        The window is timed on the monotonic clock from when this sender first saw the queue
-        non-empty, so a wall-clock step (sleep, NTP) neither floods nor stalls it.
+        The window runs from the oldest queued heartbeat's time, so a save waits at most the
+        flush interval from when it was made, not from when the sender first saw it; leftovers
+        from before a restart go at once. The age is read from wall time only as an offset
+        clamped to 0..flush and the wait is timed on the monotonic clock, so a wall-clock step
+        (sleep, NTP) can neither stall the queue nor make it send more than one batch early.
         """
-        queued = (await asyncio.to_thread(self._outbox.stats)).queued
+        stats = await asyncio.to_thread(self._outbox.stats)
         now = self._now()
-        if queued == 0:
+        if stats.queued == 0:
             self._window_opened = None
             return None
         if self._window_opened is None:
-            self._window_opened = now
-        if queued >= self._batch:
+            oldest = stats.oldest_time
+            age = 0.0 if oldest is None else self._clock.wall() - oldest
+            self._window_opened = now - min(max(age, 0.0), self._flush)
+        if stats.queued >= self._batch:
             return 0.0
         return max(0.0, self._window_opened + self._flush - now)
 
