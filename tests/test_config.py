@@ -184,6 +184,8 @@ ERRORS = [
     # (file content, line, fragments the message must hold)
     ('[api]\nurl = "https://x\n', "2:", ["not valid TOML"]),
     ("x = 1\n[api\n", "2:5:", ["not valid TOML", "Expected ']'"]),
+    # Never closed: the position is the end of the file, where the parser gave up.
+    ('[watch]\nroots = ["/tmp"\n', "2:16:", ["Unclosed array before the end of the file"]),
     ("[heartbeats]\nbatchsize = 3\n", "2:", ["`heartbeats.batchsize`", "`heartbeats.batch_size`"]),
     ("\n[heartbeat]\nbatch_size = 3\n", "2:", ["`heartbeat`", "did you mean `heartbeats`?"]),
     ('roots = ["~/code"]\n', "1:", ["unknown key `roots`", "did you mean `watch.roots`?"]),

@@ -116,13 +116,19 @@ def parse_toml(path: Path, data: bytes) -> tuple[Source, dict[str, Any]]:
     try:
         return Source(path, text), tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(_toml_error(path, str(exc))) from None
+        raise ConfigError(_toml_error(path, str(exc), text)) from None
 
 
-def _toml_error(path: Path, message: str) -> str:
+def _toml_error(path: Path, message: str, text: str) -> str:
     found = _TOML_POSITION.search(message)
     where = f"{path}:{found[1]}:{found[2]}" if found else f"{path}"
-    reason = _TOML_POSITION.sub("", message).replace(" (at end of document)", "")
+    if " (at end of document)" in message:
+        # Something opened earlier (a bracket, a quote) was never closed: point at the end,
+        # where the parser gave up, and say so.
+        lines = text.rstrip("\n").split("\n")
+        where = f"{path}:{len(lines)}:{len(lines[-1]) + 1}"
+        message = message.replace(" (at end of document)", " before the end of the file")
+    reason = _TOML_POSITION.sub("", message)
     # tomllib quotes the character it stumbled on, which may sit inside the API key.
     reason = re.sub(r"(character)\s.*", r"\1", reason).strip().rstrip(".")
     return f"{where}: not valid TOML: {reason}. Fix that line (config.example.toml shows each key)."
