@@ -247,6 +247,14 @@ def test_vcs_root_is_the_git_work_tree_whatever_decided_the_project(world: World
     assert d.detect(world.code / "loose/x").vcs_root is None
 
 
+def test_only_the_folder_fallback_is_an_unknown_project(world: World) -> None:
+    d = detector_for(world)
+    assert d.detect(world.code / "loose/x").from_folder
+    assert d.detect(world.code / "top.txt").from_folder
+    for known in ("plain/docs/x.md", "wp/a.py", "main-wt/x", "monorepo/apps/web/x.ts"):
+        assert not d.detect(world.code / known).from_folder, known
+
+
 def test_outside_every_root_there_is_no_project(world: World) -> None:
     info = detector_for(world).detect(world.base / "elsewhere/f.txt")
     assert info == ProjectInfo(None, None, None, None, "no project: not under any watched root")
@@ -326,7 +334,7 @@ def test_broken_repositories_fall_back(tmp_path: Path, make_broken: object) -> N
     make_broken(folder)  # type: ignore[operator]
     info = ProjectDetector(roots=[tmp_path]).detect(folder / "src/a.py")
     assert info == ProjectInfo(
-        "proj", None, folder, len(folder.parts), f"folder below root {tmp_path}"
+        "proj", None, folder, len(folder.parts), f"folder below root {tmp_path}", from_folder=True
     )
 
 

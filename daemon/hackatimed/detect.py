@@ -39,8 +39,6 @@ MAX_DEPENDENCY_BYTES = 5 * 1024 * 1024
 _HEAD_BYTES = 512
 _RATE_MEMORY = 4096  # files whose last heartbeat is remembered for the rate limit
 _META_NAMES = frozenset({"HEAD", ".wakatime-project"})
-# ProjectDetector's rules when nothing but the folder named the project: "unknown" to wakatime-cli.
-_FALLBACK_RULES = ("folder below root", "root folder")
 _VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr"})
 _NO_BASELINES: Mapping[Path, bytes | None] = MappingProxyType({})
 
@@ -215,7 +213,7 @@ class HeartbeatBuilder:
         privacy = self._config.privacy
         if info.project is None:
             return "no project could be determined" if privacy.exclude_unknown_project else None
-        if privacy.exclude_unknown_project and info.rule.startswith(_FALLBACK_RULES):
+        if privacy.exclude_unknown_project and info.from_folder:
             return f"exclude_unknown_project: the project came only from the folder ({info.rule})"
         for pattern in privacy.exclude_projects:
             if fnmatch.fnmatchcase(info.project, pattern):

@@ -51,6 +51,9 @@ class ProjectInfo:
     rule: str  # what decided the project, for `hackatimed explain`
     vcs_root: Path | None = None  # git work tree root, when the file is in one
     branch_rule: str | None = None  # what decided the branch, for `hackatimed explain`
+    # Named after a folder only (no .wakatime-project, map or repository): what wakatime-cli
+    # calls an unknown project, for `privacy.exclude_unknown_project`.
+    from_folder: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +258,7 @@ class ProjectDetector:
                 folder, rule = os.path.join(root, below[0]), f"folder below root {root}"
             name = os.path.basename(folder) or None
             count = _root_count(file, folder) if name else None
-            return ProjectInfo(name, None, Path(folder), count, rule)
+            return ProjectInfo(name, None, Path(folder), count, rule, from_folder=True)
         return ProjectInfo(None, None, None, None, "no project: not under any watched root")
 
 
