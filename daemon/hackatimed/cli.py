@@ -33,14 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--root", action="append", type=Path, default=[], metavar="PATH", help="a folder to watch"
     )
-    run.set_defaults(func=_lazy("hackatimed.commands", "cmd_run"))
+    run.set_defaults(func=_lazy("hackatimed.cmd_run", "cmd_run"))
 
     explain = sub.add_parser(
         "explain", parents=[common], help="show the heartbeat a save of each file would produce"
     )
     explain.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     explain.add_argument("--json", action="store_true", help="one wire-format object per line")
-    explain.set_defaults(func=_lazy("hackatimed.commands", "cmd_explain"))
+    explain.set_defaults(func=_lazy("hackatimed.cmd_explain", "cmd_explain"))
 
     init = sub.add_parser(
         "init",

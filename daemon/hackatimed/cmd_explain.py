@@ -1,49 +1,18 @@
-"""What `run` and `explain` do; cli.py parses and hands over here."""
+"""`hackatimed explain`: the heartbeat a save of each file would send now, and the rule behind
+each derived field. It builds them with the daemon's own `HeartbeatBuilder`."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import socket
 from collections.abc import Mapping
-from pathlib import Path
 
 from hackatimed.clock import SystemClock
+from hackatimed.cmd_common import home_of
 from hackatimed.config import Config, load_config, resolve_config_path
 from hackatimed.detect import Explanation, HeartbeatBuilder
 from hackatimed.heartbeat import WIRE_FIELDS
-from hackatimed.logs import setup_logging
-
-log = logging.getLogger("hackatimed")
-
-
-def home_of(env: Mapping[str, str]) -> Path:
-    return Path(env["HOME"]) if env.get("HOME") else Path.home()
-
-
-def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from hackatimed.daemon import run_daemon
-    from hackatimed.idle import choose_idle_source
-
-    home = home_of(env)
-    path = resolve_config_path(args.config, env=env)
-
-    def load() -> Config:
-        return load_config(path, env=env, home=home, extra_roots=args.root)
-
-    config = load()
-    setup_logging(config.logging.level, under_journal=bool(env.get("JOURNAL_STREAM")))
-    for warning in config.warnings:
-        log.warning("%s", warning)
-    clock = SystemClock()
-    hostname = socket.gethostname()
-    idle = choose_idle_source(config.activity.system_idle, env=env)
-
-    def builder(c: Config) -> HeartbeatBuilder:
-        return HeartbeatBuilder(c, clock=clock, home=home, hostname=hostname)
-
-    return run_daemon(config, clock=clock, idle=idle, reload_config=load, builder_factory=builder)
 
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str]) -> int:
