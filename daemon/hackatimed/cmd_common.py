@@ -4,18 +4,15 @@ person at a terminal rather than for the daemon's log."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO
 
 from hackatimed.config import API_KEY_ENV, Config, load_config, resolve_config_path
 from hackatimed.errors import ConfigError, HackatimedError
 
 if TYPE_CHECKING:
     from hackatimed.api import HackatimeClient
-
-_T = TypeVar("_T")
 
 KEY_PAGE = "https://hackatime.hackclub.com/my/wakatime_setup"
 # What a command that runs once adds to a network or server failure: the daemon retries by
@@ -84,7 +81,3 @@ def for_a_person(exc: HackatimedError) -> HackatimedError:
     if isinstance(exc, TransientError):
         return HackatimedError(f"{exc} {_TRY_LATER}")
     return exc
-
-
-def run(coro: Coroutine[Any, Any, _T]) -> _T:
-    return asyncio.run(coro)

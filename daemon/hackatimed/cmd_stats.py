@@ -4,13 +4,14 @@ as a person would want them, or (`--json`) exactly as the server answered."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, TextIO
 
-from hackatimed.cmd_common import client_for, config_path, for_a_person, load, run, show_warnings
+from hackatimed.cmd_common import client_for, config_path, for_a_person, load, show_warnings
 from hackatimed.errors import ConfigError, HackatimedError
 from hackatimed.output import Align, bar, can_draw_unicode, duration, table
 
@@ -157,7 +158,7 @@ def _asking(ask: Callable[[], Coroutine[Any, Any, dict[str, Any]]]) -> dict[str,
     from hackatimed.api import ApiError, RequestRejected
 
     try:
-        answer = run(ask())
+        answer = asyncio.run(ask())
     except RequestRejected as exc:
         if exc.status == 400:
             raise HackatimedError(

@@ -7,6 +7,7 @@ the same rows at once; rows the daemon holds at that moment are simply left to i
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
@@ -20,7 +21,6 @@ from hackatimed.cmd_common import (
     config_path,
     for_a_person,
     load,
-    run,
     show_warnings,
 )
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK
@@ -64,7 +64,7 @@ def sync(args: argparse.Namespace, env: Mapping[str, str], *, out: TextIO, err: 
             return await sender.drain(progress=progress.update)
 
     try:
-        result = run(drain())
+        result = asyncio.run(drain())
     finally:
         progress.finish()
         outbox.close()

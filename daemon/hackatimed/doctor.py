@@ -9,6 +9,7 @@ warnings (worth knowing, not broken) do not fail.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
 import os
 import sys
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
-from hackatimed.cmd_common import client_for, config_path, for_a_person, home_of, run
+from hackatimed.cmd_common import client_for, config_path, for_a_person, home_of
 from hackatimed.config import API_KEY_ENV, Config, load_config
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK, HackatimedError
 from hackatimed.idle import IdleSource, choose_idle_source
@@ -130,7 +131,7 @@ def _key_and_server(config: Config, path: Path) -> list[Check]:
             await client.today()
 
     try:
-        run(ask())
+        asyncio.run(ask())
     except AuthError as exc:
         refused = f"refused by the server (from {source})"
         return [
