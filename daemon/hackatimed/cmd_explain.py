@@ -9,19 +9,16 @@ import socket
 from collections.abc import Mapping
 
 from hackatimed.clock import SystemClock
-from hackatimed.cmd_common import home_of
-from hackatimed.config import Config, load_config, resolve_config_path
+from hackatimed.cmd_common import home_of, load
+from hackatimed.config import Config
 from hackatimed.detect import Explanation, HeartbeatBuilder
 from hackatimed.heartbeat import WIRE_FIELDS
 
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    home = home_of(env)
-    config = load_config(
-        resolve_config_path(args.config, env=env), env=env, home=home, require_roots=False
-    )
+    config = load(args, env)
     builder = HeartbeatBuilder(
-        config, clock=SystemClock(), home=home, hostname=socket.gethostname()
+        config, clock=SystemClock(), home=home_of(env), hostname=socket.gethostname()
     )
     fmt = config.heartbeats.dependencies_format
     for i, path in enumerate(args.paths):
