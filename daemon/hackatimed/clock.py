@@ -6,6 +6,7 @@ laptop waking from sleep or an NTP step does not stretch or shrink a wait.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Protocol
 
@@ -14,6 +15,11 @@ class Clock(Protocol):
     def wall(self) -> float: ...
 
     def monotonic(self) -> float: ...
+
+
+def local_date(wall: float) -> dt.date:
+    """The local calendar day of a wall-clock time: what "today" means to a person."""
+    return dt.datetime.fromtimestamp(wall).date()
 
 
 class SystemClock:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -18,7 +17,7 @@ from hackatimed import __version__
 from hackatimed.activity import Activity, Edit, editor_buffer
 from hackatimed.api import HackatimeClient
 from hackatimed.changes import FileChange
-from hackatimed.clock import Clock
+from hackatimed.clock import Clock, local_date
 from hackatimed.config import Config
 from hackatimed.detect import HeartbeatBuilder
 from hackatimed.idle import IdleSource
@@ -63,7 +62,7 @@ class Daemon:
         self._wake_sender = asyncio.Event()
         self._started_at = clock.wall()
         self._heartbeats_today = 0
-        self._today = _local_date(clock.wall())
+        self._today = local_date(clock.wall()).isoformat()
         self._client: HackatimeClient | None = None
         self._sender: Sender | None = None
         self._sender_task: asyncio.Task[None] | None = None
@@ -251,7 +250,7 @@ class Daemon:
     # -- status ---------------------------------------------------------------------------------
 
     def _count_today(self, n: int) -> None:
-        today = _local_date(self._clock.wall())
+        today = local_date(self._clock.wall()).isoformat()
         if today != self._today:
             self._today, self._heartbeats_today = today, 0
         self._heartbeats_today += n
@@ -295,10 +294,6 @@ class Daemon:
         except OSError as exc:
             log.warning("could not write the status file: %s", exc)
         self._status_written = self._clock.wall()
-
-
-def _local_date(wall: float) -> str:
-    return time.strftime("%Y-%m-%d", time.localtime(wall))
 
 
 def run_daemon(

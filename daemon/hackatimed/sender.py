@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from hackatimed.api import MAX_BULK, ApiError, AuthError, ItemResult, RateLimited, RequestRejected
-from hackatimed.clock import Clock
+from hackatimed.clock import Clock, local_date
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -195,7 +195,7 @@ class Sender:
         left = self._pause_left()
         return replace(
             self._state,
-            sent_today=self._state.sent_today if _local_date(wall) == self._today else 0,
+            sent_today=self._state.sent_today if local_date(wall) == self._today else 0,
             backing_off_until=wall + left if left > 0 else None,
         )
 
@@ -412,7 +412,7 @@ class Sender:
         return 0.0 if self._paused_until is None else self._paused_until - self._now()
 
     def _count(self, accepted: int, rejected: int) -> None:
-        today = _local_date(self._clock.wall())
+        today = local_date(self._clock.wall())
         sent_today = self._state.sent_today if today == self._today else 0
         self._today = today
         self._state = replace(
@@ -475,10 +475,6 @@ def _spoken(seconds: float) -> str:
         return f"{seconds:.3g} s"
     minutes = round(seconds / 60)
     return f"{minutes} minutes"
-
-
-def _local_date(wall: float) -> dt.date:
-    return dt.datetime.fromtimestamp(wall).date()
 
 
 async def _wait_any(seconds: float | None, *events: asyncio.Event) -> None:
