@@ -22,7 +22,7 @@ from hackatimed.config import Config
 from hackatimed.detect import HeartbeatBuilder
 from hackatimed.idle import IdleSource
 from hackatimed.outbox import OUTBOX_FILE, Outbox
-from hackatimed.sender import Sender, SenderState
+from hackatimed.sender import Sender, SenderState, wait_any
 from hackatimed.status import DaemonStatus, write_status
 from hackatimed.watcher import Watcher
 
@@ -128,12 +128,7 @@ class Daemon:
         if due is not None:
             timeout = min(timeout, max(0.0, due - self._clock.monotonic()))
         self._changed.clear()
-        waiters = [asyncio.ensure_future(e.wait()) for e in (stop, reload, self._changed)]
-        try:
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waiters:
-                w.cancel()
+        await wait_any(timeout, stop, reload, self._changed)
 
     async def _process(self, edits: list[Edit]) -> None:
         if not edits:

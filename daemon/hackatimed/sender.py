@@ -221,12 +221,12 @@ class Sender:
             self._resumed.clear()
             pause = self._pause_left()
             if pause > 0:
-                await _wait_any(pause, stop, self._resumed)
+                await wait_any(pause, stop, self._resumed)
                 continue
             wake.clear()
             wait = await self._next_send_in()
             if wait is None or wait > 0:
-                await _wait_any(wait, stop, wake, self._resumed)
+                await wait_any(wait, stop, wake, self._resumed)
                 continue
             try:
                 # Stopping drops a request in flight (its rows go back to the queue), so that
@@ -241,7 +241,7 @@ class Sender:
             if not sent and self._pause_left() <= 0:
                 # Due rows that could not be claimed (another process holds them): look again
                 # after a flush interval rather than at once.
-                await _wait_any(self._flush, stop, self._resumed)
+                await wait_any(self._flush, stop, self._resumed)
 
     async def _next_send_in(self) -> float | None:
         """Seconds until the next batch should go (0: now), or None with nothing queued.
@@ -477,9 +477,13 @@ def _spoken(seconds: float) -> str:
     return f"{minutes} minutes"
 
 
-async def _wait_any(seconds: float | None, *events: asyncio.Event) -> None:
-    """Return when any event is set or `seconds` (None: no limit) have passed."""
+async def wait_any(seconds: float | None, *events: asyncio.Event) -> None:
+    """Return when any event is set or `seconds` (None: no limit) have passed.
+
+    Always suspends at least once, so a caller looping on a zero wait cannot starve the loop.
+    """
     if (seconds is not None and seconds <= 0) or any(e.is_set() for e in events):
+        await asyncio.sleep(0)
         return
     waiters = [asyncio.ensure_future(e.wait()) for e in events]
     try:
