@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from hackatimed.config import API_KEY_ENV, Config, load_config, resolve_config_path
+from hackatimed.config import API_KEY_ENV, Config, home_of, load_config, resolve_config_path
 from hackatimed.errors import ConfigError, HackatimedError
 
 if TYPE_CHECKING:
@@ -18,10 +18,6 @@ KEY_PAGE = "https://hackatime.hackclub.com/my/wakatime_setup"
 # What a command that runs once adds to a network or server failure: the daemon retries by
 # itself and says when in its own log line, a person has to try again.
 _TRY_LATER = "Try again in a few minutes."
-
-
-def home_of(env: Mapping[str, str]) -> Path:
-    return Path(env["HOME"]) if env.get("HOME") else Path.home()
 
 
 def config_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:

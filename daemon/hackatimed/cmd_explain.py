@@ -9,8 +9,8 @@ import socket
 from collections.abc import Mapping
 
 from hackatimed.clock import SystemClock
-from hackatimed.cmd_common import home_of, load
-from hackatimed.config import Config
+from hackatimed.cmd_common import load
+from hackatimed.config import Config, home_of
 from hackatimed.detect import Explanation, HeartbeatBuilder
 from hackatimed.heartbeat import WIRE_FIELDS
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from hackatimed.cmd_common import KEY_PAGE, config_path, home_of
-from hackatimed.config import API_KEY_ENV, Config, load_config
+from hackatimed.cmd_common import KEY_PAGE, config_path
+from hackatimed.config import API_KEY_ENV, Config, home_of, load_config
 from hackatimed.errors import ConfigError, HackatimedError
 
 SUGGESTED_ROOTS = ("code", "projects", "src", "dev")

@@ -9,8 +9,7 @@ import socket
 from collections.abc import Mapping
 
 from hackatimed.clock import SystemClock
-from hackatimed.cmd_common import home_of
-from hackatimed.config import Config, load_config, resolve_config_path
+from hackatimed.config import Config, home_of, load_config, resolve_config_path
 from hackatimed.detect import HeartbeatBuilder
 from hackatimed.logs import setup_logging
 

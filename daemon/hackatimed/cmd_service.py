@@ -14,8 +14,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from hackatimed.cmd_common import config_path, home_of
-from hackatimed.config import API_KEY_ENV, Config, load_config
+from hackatimed.cmd_common import config_path
+from hackatimed.config import API_KEY_ENV, Config, home_of, load_config
 from hackatimed.errors import EXIT_OK, ConfigError
 from hackatimed.service import (
     Runner,

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
 
-from hackatimed.cmd_common import home_of, load
-from hackatimed.config import Config
+from hackatimed.cmd_common import load
+from hackatimed.config import Config, home_of
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK
 from hackatimed.outbox import OUTBOX_FILE, OutboxStats, peek
 from hackatimed.output import ago, duration, moment

@@ -61,6 +61,7 @@ __all__ = [
     "WatchConfig",
     "default_config_path",
     "default_data_dir",
+    "home_of",
     "load_config",
     "normalize_api_url",
     "resolve_config_path",
@@ -71,9 +72,14 @@ CONFIG_ENV = "HACKATIMED_CONFIG"
 API_KEY_ENV = "HACKATIME_API_KEY"
 
 
+def home_of(env: Mapping[str, str]) -> Path:
+    """`$HOME` from the environment given (a test's or the service's), else the account's."""
+    return Path(env["HOME"]) if env.get("HOME") else Path.home()
+
+
 def resolve_config_path(explicit: Path | None, *, env: Mapping[str, str]) -> Path:
     """`--config`, then `$HACKATIMED_CONFIG`, then the platform's user config dir."""
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    home = home_of(env)
     chosen = str(explicit) if explicit is not None else env.get(CONFIG_ENV, "").strip()
     if chosen:
         return _expand(chosen, home=home, base=Path.cwd())

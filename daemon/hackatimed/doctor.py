@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
-from hackatimed.cmd_common import client_for, config_path, for_a_person, home_of
-from hackatimed.config import API_KEY_ENV, Config, load_config
+from hackatimed.cmd_common import client_for, config_path, for_a_person
+from hackatimed.config import API_KEY_ENV, Config, home_of, load_config
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK, HackatimedError
 from hackatimed.idle import IdleSource, choose_idle_source
 from hackatimed.service import Runner, ServiceState, run_command, service_state
