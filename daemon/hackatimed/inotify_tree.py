@@ -123,9 +123,9 @@ class PrunedWatchGroup(InotifyWatchGroup):
 
     def refresh(self, folder: bytes) -> None:
         """The ignore rules for `folder` changed: unwatch what is now ignored below it, watch
-        what no longer is."""
+        what no longer is. A folder outside this group's tree is none of its business."""
         with self._lock:
-            if not self.is_active or not self.is_recursive:
+            if not self.is_active or not self.is_recursive or not _within(folder, self.path):
                 return
             self._unwatch_ignored_below(folder)
             start = folder

@@ -412,8 +412,7 @@ class _Policy:
         for folder in folders:
             raw = os.fsencode(folder)
             for group in self.groups():
-                if group.is_recursive and _within(raw, group.path):
-                    group.refresh(raw)
+                group.refresh(raw)
 
 
 class _Handler(FileSystemEventHandler):
@@ -464,10 +463,6 @@ def _nearest_existing(path: Path) -> Path | None:
         if folder.is_dir():
             return folder
     return None
-
-
-def _within(path: bytes, folder: bytes) -> bool:
-    return path == folder or path.startswith(folder.rstrip(b"/") + b"/")
 
 
 def _changed_since(group: PrunedWatchGroup, since: float) -> list[FileChange]:
