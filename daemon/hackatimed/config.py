@@ -18,7 +18,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import pathspec
 import platformdirs
 
 from hackatimed.config_schema import (
@@ -293,6 +292,10 @@ class _Builder:
             )
         for name in ("exclude", "include"):
             for pattern in self.values.get(f"watch.{name}", ()):
+                # Imported only for a pattern to check: `status` with a plain config need not
+                # load pathspec (a fifth of its start-up).
+                import pathspec
+
                 try:
                     pathspec.GitIgnoreSpec.from_lines([pattern])
                 except ValueError:
