@@ -187,11 +187,14 @@ class Daemon:
         self._status_stale = True
         self._changed.set()
 
-    async def _stop_sender(self) -> None:
+    async def _stop_sender_task(self) -> None:
         if self._sender_task is not None:
             self._sender_stop.set()
             await self._sender_task
             self._sender_task = None
+
+    async def _stop_sender(self) -> None:
+        await self._stop_sender_task()
         if self._sender is not None:
             self._last_sender_state = self._sender.state  # for the status after it stops
             self._sender = None
@@ -227,10 +230,7 @@ class Daemon:
         if self._watcher is not None:
             await asyncio.to_thread(self._watcher.stop)
         await self._process(self._activity.pop_all())
-        if self._sender_task is not None:
-            self._sender_stop.set()
-            await self._sender_task
-            self._sender_task = None
+        await self._stop_sender_task()
         if self._sender is not None:
             deadline = self._clock.monotonic() + LAST_SEND_SECONDS
             try:
