@@ -14,8 +14,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from hackatimed.cmd_common import config_path
-from hackatimed.config import API_KEY_ENV, Config, home_of, load_config
+from hackatimed.cmd_common import config_path, load
+from hackatimed.config import API_KEY_ENV, Config, home_of
 from hackatimed.errors import EXIT_OK, ConfigError
 from hackatimed.service import (
     Runner,
@@ -60,7 +60,7 @@ def install_service(
 ) -> int:
     home = home_of(env)
     path = config_path(args, env)
-    config = load_config(path, env=env, home=home, require_roots=False)
+    config = load(args, env)
     if not config.watch.roots or config.source is None:
         raise ConfigError(
             f"{path} names no folders to watch, so the service would have nothing to do. Run "

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
-from hackatimed.cmd_common import client_for, config_path, for_a_person
-from hackatimed.config import API_KEY_ENV, Config, home_of, load_config
+from hackatimed.cmd_common import client_for, config_path, for_a_person, load
+from hackatimed.config import API_KEY_ENV, Config, home_of
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK, HackatimedError
 from hackatimed.idle import IdleSource, choose_idle_source
 from hackatimed.service import Runner, ServiceState, run_command, service_state
@@ -72,7 +72,7 @@ def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine
     home = home_of(env)
     path = config_path(args, env)
     try:
-        config = load_config(path, env=env, home=home, require_roots=False)
+        config = load(args, env)
     except HackatimedError as exc:
         return [
             Check(
