@@ -150,7 +150,6 @@ class _Tally:
 
     accepted: int = 0
     rejected: int = 0
-    retried: int = 0
 
 
 class Sender:
@@ -391,7 +390,6 @@ class Sender:
             await self._release(again, reason)
         tally.accepted += len(accepted)
         tally.rejected += len(rejected)
-        tally.retried += sum(map(len, retried.values()))
         self._count(len(accepted), len(rejected))
 
     async def _release(self, rows: Sequence[QueuedRow], error: str) -> None:
