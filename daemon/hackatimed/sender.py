@@ -199,7 +199,11 @@ class Sender:
         )
 
     def resume(self, client: HeartbeatClient | None = None) -> None:
-        """Try again now (SIGHUP): forget any pause, optionally with a client for a new key."""
+        """Try again now: forget any pause, optionally with a client for a new key.
+
+        The daemon's SIGHUP does not need it (a reload starts a new sender on the new config);
+        it is for a caller that keeps one sender across a key change.
+        """
         if client is not None:
             self._client = client
         self._paused_until = None
