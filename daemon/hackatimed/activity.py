@@ -117,9 +117,6 @@ class Coalescer:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def paths(self) -> list[Path]:
-        return list(self._pending)
-
     def add(self, change: FileChange) -> None:
         if change.kind is ChangeKind.DELETED:
             # Written and gone within one burst (a temporary file): nothing was saved.
@@ -296,9 +293,6 @@ class Activity:
             self._tick_at = now
         elif self._tick_at is None:
             self._tick_at = now + self._keepalive
-
-    def discard(self, paths: Iterable[Path]) -> None:
-        self._bursts.discard(paths)
 
     def next_due(self) -> float | None:
         dues = [d for d in (self._bursts.next_due(), self._tick_at) if d is not None]

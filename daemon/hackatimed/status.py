@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 STATUS_FILE = "status.json"
 
@@ -39,7 +38,6 @@ class DaemonStatus:
     storm_changes_skipped: int = 0
     running: bool = True
     updated_at: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def write_status(data_dir: Path, status: DaemonStatus) -> None:
