@@ -9,7 +9,7 @@ import shutil
 import stat
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,8 @@ from hackatimed.idle import (
     run_command,
     windows_idle_seconds,
 )
+from xserver import Xvfb
+from xserver import xvfb_fixture as xvfb_fixture  # the `xvfb` fixture: pytest finds it here
 
 KNOWN_NAMES = {
     "x11-screensaver",
@@ -308,38 +310,6 @@ def test_real_probe_on_this_machine() -> None:
 
 
 # -- a real X server ------------------------------------------------------------------------------
-
-
-class Xvfb:
-    def __init__(self, proc: subprocess.Popen[str], display: str) -> None:
-        self.proc = proc
-        self.display = display
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        self.proc.wait(timeout=10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-
-@pytest.fixture
-def xvfb() -> Iterator[Xvfb]:
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (apt-get install xvfb)")
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", "1", "-nolisten", "tcp"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    number = proc.stdout.readline().strip()  # Xvfb writes it once it accepts connections
-    server = Xvfb(proc, f":{number}")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_x11_source_on_a_real_x_server(xvfb: Xvfb) -> None:

@@ -1,12 +1,17 @@
 """Idle sources through ctypes, with no subprocess: X11's XScreenSaver extension and Windows'
-`GetLastInputInfo`."""
+`GetLastInputInfo`. Also what every X11 source builds on: libX11 loaded once with handlers that
+keep Xlib from ending the process (`load_xlib`), and a kept-open connection (`XConnection`)."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import threading
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 
 class _XScreenSaverInfo(ctypes.Structure):
@@ -49,8 +54,32 @@ _on_x_io_error = _X_IO_ERROR_HANDLER(_x_io_error)
 _on_x_io_exit = _X_IO_EXIT_HANDLER(_x_io_exit)
 
 
-class X11IdleSource:
-    """The XScreenSaver extension's idle time, over one connection kept open (0.2 ms a question).
+# Xlib before 1.8 is thread-safe only after an XInitThreads() that must come before any other
+# Xlib call, which a library loaded late cannot promise; the error handlers and the broken set
+# are process-wide too. So every use of Xlib in this process takes this one lock (each question
+# costs a fraction of a millisecond).
+_XLIB_LOCK = threading.Lock()
+
+
+@functools.cache
+def load_xlib() -> ctypes.CDLL | None:
+    """libX11 with the handlers that keep a failed call from ending the process; None if absent."""
+    path = ctypes.util.find_library("X11")
+    if not path:
+        return None
+    try:
+        xlib = ctypes.CDLL(path)
+    except OSError:
+        return None
+    _declare_xlib(xlib)
+    xlib.XSetErrorHandler(_on_x_error)
+    if hasattr(xlib, "XSetIOErrorExitHandler"):
+        xlib.XSetIOErrorHandler(_on_x_io_error)
+    return xlib
+
+
+class XConnection:
+    """A connection to one display, kept open (0.2 ms a question); each X11 source owns one.
 
     A connection per question would cost 25-75 ms, and an X server may count a new client as
     activity (Xvfb does: idle never grew past the polling interval). Keeping one open is safe only
@@ -59,55 +88,75 @@ class X11IdleSource:
     question opens and closes its own connection.
     """
 
-    name = "x11-screensaver"
-
-    def __init__(self, display: str, xlib: ctypes.CDLL, xss: ctypes.CDLL) -> None:
+    def __init__(self, display: str, xlib: ctypes.CDLL) -> None:
+        self.xlib = xlib
         self._display_name = display.encode()
-        self._xlib = xlib
-        self._xss = xss
         self._keep_open = hasattr(xlib, "XSetIOErrorExitHandler")
         self._display: int | None = None
-        self._lock = threading.Lock()
+        self._atoms: dict[bytes, int] = {}
 
-    @classmethod
-    def load(cls, display: str) -> X11IdleSource | None:
-        libx11, libxss = ctypes.util.find_library("X11"), ctypes.util.find_library("Xss")
-        if not libx11 or not libxss:
-            return None
-        try:
-            xlib, xss = ctypes.CDLL(libx11), ctypes.CDLL(libxss)
-        except OSError:
-            return None
-        _declare(xlib, xss)
-        xlib.XSetErrorHandler(_on_x_error)
-        if hasattr(xlib, "XSetIOErrorExitHandler"):
-            xlib.XSetIOErrorHandler(_on_x_io_error)
-        return cls(display, xlib, xss)
-
-    def idle_seconds(self) -> float | None:
-        with self._lock:
+    def ask(self, question: Callable[[int], _T | None]) -> _T | None:
+        """`question(display)` under the Xlib lock; None if there is no usable connection."""
+        with _XLIB_LOCK:
             display = self._display or self._connect()
             if display is None:
                 return None
-            idle = self._query(display)
-            if display in _broken_displays:
-                # Xlib has given up on it; closing it would only touch the dead socket again.
-                _broken_displays.discard(display)
-                self._display = None
-                return None
-            if not self._keep_open:
-                self._xlib.XCloseDisplay(display)
-                self._display = None
-            return idle
+            broken = False
+            try:
+                answer = question(display)
+            finally:
+                if display in _broken_displays:
+                    # Xlib has given up on it; closing it would only touch the dead socket again.
+                    _broken_displays.discard(display)
+                    self._display, broken = None, True
+                elif not self._keep_open:
+                    self.xlib.XCloseDisplay(display)
+            return None if broken else answer
+
+    def atoms(self, display: int, names: Sequence[bytes]) -> list[int]:
+        """The atoms for `names`, interned once per connection (an atom is the server's)."""
+        missing = [n for n in names if n not in self._atoms]
+        if missing:
+            found = (ctypes.c_ulong * len(missing))()
+            c_names = (ctypes.c_char_p * len(missing))(*missing)
+            if self.xlib.XInternAtoms(display, c_names, len(missing), False, found):
+                self._atoms.update(zip(missing, found, strict=True))
+        return [self._atoms.get(n, 0) for n in names]
 
     def _connect(self) -> int | None:
-        display: int | None = self._xlib.XOpenDisplay(self._display_name)
+        display: int | None = self.xlib.XOpenDisplay(self._display_name)
         if not display:
             return None
+        self._atoms.clear()
         if self._keep_open:
-            self._xlib.XSetIOErrorExitHandler(display, _on_x_io_exit, None)
+            self.xlib.XSetIOErrorExitHandler(display, _on_x_io_exit, None)
             self._display = display
         return display
+
+
+class X11IdleSource:
+    """The XScreenSaver extension's idle time, over a kept-open `XConnection`."""
+
+    name = "x11-screensaver"
+
+    def __init__(self, connection: XConnection, xss: ctypes.CDLL) -> None:
+        self._connection = connection
+        self._xss = xss
+
+    @classmethod
+    def load(cls, display: str) -> X11IdleSource | None:
+        xlib, libxss = load_xlib(), ctypes.util.find_library("Xss")
+        if xlib is None or not libxss:
+            return None
+        try:
+            xss = ctypes.CDLL(libxss)
+        except OSError:
+            return None
+        _declare_xss(xss)
+        return cls(XConnection(display, xlib), xss)
+
+    def idle_seconds(self) -> float | None:
+        return self._connection.ask(self._query)
 
     def _query(self, display: int) -> float | None:
         event_base, error_base = ctypes.c_int(), ctypes.c_int()
@@ -118,16 +167,17 @@ class X11IdleSource:
         info = self._xss.XScreenSaverAllocInfo()
         if not info:
             return None
+        xlib = self._connection.xlib
         try:
-            root = self._xlib.XDefaultRootWindow(display)
+            root = xlib.XDefaultRootWindow(display)
             if not self._xss.XScreenSaverQueryInfo(display, root, info):
                 return None
             return float(info.contents.idle) / 1000.0
         finally:
-            self._xlib.XFree(info)
+            xlib.XFree(info)
 
 
-def _declare(xlib: ctypes.CDLL, xss: ctypes.CDLL) -> None:
+def _declare_xlib(xlib: ctypes.CDLL) -> None:
     display_p = ctypes.c_void_p
     xlib.XOpenDisplay.restype = display_p
     xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
@@ -135,6 +185,27 @@ def _declare(xlib: ctypes.CDLL, xss: ctypes.CDLL) -> None:
     xlib.XDefaultRootWindow.argtypes = [display_p]
     xlib.XCloseDisplay.argtypes = [display_p]
     xlib.XFree.argtypes = [ctypes.c_void_p]
+    xlib.XInternAtoms.argtypes = [
+        display_p,
+        ctypes.POINTER(ctypes.c_char_p),
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.c_ulong),
+    ]
+    xlib.XGetWindowProperty.argtypes = [
+        display_p,
+        ctypes.c_ulong,  # window
+        ctypes.c_ulong,  # property
+        ctypes.c_long,  # offset, in 32-bit units
+        ctypes.c_long,  # length, in 32-bit units
+        ctypes.c_int,  # delete
+        ctypes.c_ulong,  # the type asked for
+        ctypes.POINTER(ctypes.c_ulong),
+        ctypes.POINTER(ctypes.c_int),
+        ctypes.POINTER(ctypes.c_ulong),
+        ctypes.POINTER(ctypes.c_ulong),
+        ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)),
+    ]
     xlib.XSetErrorHandler.argtypes = [_X_ERROR_HANDLER]
     xlib.XSetErrorHandler.restype = ctypes.c_void_p
     if hasattr(xlib, "XSetIOErrorExitHandler"):
@@ -142,6 +213,10 @@ def _declare(xlib: ctypes.CDLL, xss: ctypes.CDLL) -> None:
         xlib.XSetIOErrorHandler.restype = ctypes.c_void_p
         xlib.XSetIOErrorExitHandler.argtypes = [display_p, _X_IO_EXIT_HANDLER, ctypes.c_void_p]
         xlib.XSetIOErrorExitHandler.restype = None
+
+
+def _declare_xss(xss: ctypes.CDLL) -> None:
+    display_p = ctypes.c_void_p
     xss.XScreenSaverQueryExtension.argtypes = [
         display_p,
         ctypes.POINTER(ctypes.c_int),
