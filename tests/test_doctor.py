@@ -24,6 +24,7 @@ from gitrepo import make_repo
 from hackatimed.cli import build_parser
 from hackatimed.config import load_config
 from hackatimed.doctor import Machine, doctor
+from hackatimed.focus import FakeFocusSource
 from hackatimed.idle import FakeIdleSource
 from hackatimed.watch_limits import count_folders, watches_in_use
 
@@ -98,6 +99,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
             uid=os.getuid(),
             run=Systemctl(),
             idle=lambda config, env: FakeIdleSource(name="fake-idle"),
+            focus=lambda config, env: FakeFocusSource(name="fake-focus"),
         )
         s = Setup(tmp_path, home, root, url, clean_env(home), tmp_path / "config.toml", machine)
         s.write()
@@ -114,6 +116,7 @@ def test_a_good_setup_is_all_ok(setup: Setup) -> None:
         f"ok    root          {setup.root}",
         "ok    watch limit   1 folder to watch, 0 watches held by other programs, limit 1000",
         "ok    idle          found fake-idle for keyboard and mouse idle time",
+        "ok    focus         found fake-focus: typing in an editor counts before a save",
         "ok    service       systemd service running (pid 4321)",
     ]
 
@@ -252,6 +255,17 @@ def test_no_idle_source_is_only_a_warning(setup: Setup) -> None:
         "activity"
     )
     assert "libxss1" in lines[at + 1]
+
+
+def test_no_focus_source_or_focus_off_is_said(setup: Setup) -> None:
+    code, lines = setup.doctor(focus=lambda config, env: None)
+    assert code == 0
+    (line,) = [line for line in lines if line.startswith("ok    focus ")]
+    assert "no focused-window source (X11 only)" in line
+    with setup.config.open("a") as f:
+        f.write('[activity]\nwindow_focus = "off"\n')
+    code, lines = setup.doctor()
+    assert "ok    focus         focused window not read (activity.window_focus off)" in lines
 
 
 def test_a_broken_config_is_the_one_line(setup: Setup) -> None:

@@ -111,6 +111,16 @@ def test_a_running_daemon_as_it_published_itself(tmp_path: Path, env: dict[str, 
     assert "  Reported:    10 s ago (the queue is read live)" in lines
 
 
+def test_the_focus_source_is_named_when_there_is_one(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    published(tmp_path, focus_source="x11-active-window")
+    code, out = run_status(tmp_path, env)
+    assert code == 0
+    want = "active (idle time from fake-idle; the editor in focus from x11-active-window)"
+    assert f"  Activity:    {want}" in out.splitlines()
+
+
 def test_json_carries_the_same_facts(tmp_path: Path, env: dict[str, str]) -> None:
     published(tmp_path, today="2000-01-01")
     code, out = run_status(tmp_path, env, "--json")
@@ -120,6 +130,7 @@ def test_json_carries_the_same_facts(tmp_path: Path, env: dict[str, str]) -> Non
     assert report["pid"] == os.getpid()
     assert report["watched_folders"] == 42
     assert report["idle"] is False and report["idle_source"] == "fake-idle"
+    assert report["focus_source"] == "none"
     assert report["heartbeats_today"] == 0  # the counter belongs to another day
     assert report["queued"] == 0 and report["rejected"] == 0
     assert report["problems"] == []

@@ -285,11 +285,16 @@ class Activity:
         """An editor's swap, lock or auto-save file for `buffer` changed (`editor_buffer`):
         someone is working in it, unsaved. Not an edit, but presence in that file: a keepalive
         for it is due now if none went out lately, and keepalives go on from there."""
-        if change.kind is ChangeKind.DELETED:  # the editor closed the file, or saved it
-            return
+        if change.kind is not ChangeKind.DELETED:  # deleted: the editor closed or saved it
+            self.present(buffer, change.at)
+
+    def present(self, path: Path, at: float) -> None:
+        """Someone was at work in `path` at `at` (wall clock), with nothing saved: their
+        editor's buffer file changed, or their editor window has the keyboard. A keepalive for
+        it is due now if none went out lately, and keepalives go on from there."""
         now = self._clock.monotonic()
-        self._last_edit = _LastEdit(buffer, change.at, now)
-        if change.at - self._last_beat_wall >= self._keepalive:
+        self._last_edit = _LastEdit(path, at, now)
+        if at - self._last_beat_wall >= self._keepalive:
             self._tick_at = now
         elif self._tick_at is None:
             self._tick_at = now + self._keepalive

@@ -18,6 +18,7 @@ log = logging.getLogger("hackatimed")
 
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from hackatimed.daemon import run_daemon
+    from hackatimed.focus import choose_focus_source
     from hackatimed.idle import choose_idle_source
 
     home = home_of(env)
@@ -33,8 +34,17 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     clock = SystemClock()
     hostname = socket.gethostname()
     idle = choose_idle_source(config.activity.system_idle, env=env)
+    focus = choose_focus_source(config.activity.window_focus, env=env)
 
     def builder(c: Config) -> HeartbeatBuilder:
         return HeartbeatBuilder(c, clock=clock, home=home, hostname=hostname)
 
-    return run_daemon(config, clock=clock, idle=idle, reload_config=load, builder_factory=builder)
+    return run_daemon(
+        config,
+        clock=clock,
+        idle=idle,
+        reload_config=load,
+        builder_factory=builder,
+        focus=focus,
+        home=home,
+    )

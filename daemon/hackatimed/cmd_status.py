@@ -46,6 +46,7 @@ class Report:
     watched_folders: int | None
     idle_source: str | None
     idle: bool | None
+    focus_source: str | None
     queued: int
     oldest_queued_at: float | None
     rejected: int
@@ -109,6 +110,7 @@ def gather(config: Config, *, now: float) -> Report:
         watched_folders=p.watched_folders if p and running else None,
         idle_source=p.idle_source if p and running else None,
         idle=p.idle if p and running else None,
+        focus_source=p.focus_source if p and running else None,
         queued=queue.queued,
         oldest_queued_at=queue.oldest_time,
         rejected=queue.rejected,
@@ -206,7 +208,10 @@ def _watching(r: Report, home: Path) -> str:
 def _activity(r: Report) -> str:
     if r.idle is None:
         return "unknown: no idle source, so only edits count as activity"
-    return f"{'idle' if r.idle else 'active'} (idle time from {r.idle_source})"
+    state = f"{'idle' if r.idle else 'active'} (idle time from {r.idle_source}"
+    if r.focus_source not in (None, "none", "off"):
+        state += f"; the editor in focus from {r.focus_source}"
+    return state + ")"
 
 
 def _queue(r: Report, now: float) -> str:

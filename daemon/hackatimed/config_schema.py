@@ -61,6 +61,7 @@ RULES: dict[str, Rule] = {
     "heartbeats.dependencies_format": Rule("string", choices=("array", "pg-array")),
     "activity.idle_after_seconds": _SECONDS,
     "activity.system_idle": Rule("string", choices=("auto", "off")),
+    "activity.window_focus": Rule("string", choices=("auto", "off")),
     "privacy.hide_file_names": _BOOL,
     "privacy.hide_project_names": _BOOL,
     "privacy.hide_branch_names": _BOOL,

@@ -74,6 +74,7 @@ class HeartbeatConfig:
 class ActivityConfig:
     idle_after_seconds: float = 300.0
     system_idle: Literal["auto", "off"] = "auto"
+    window_focus: Literal["auto", "off"] = "auto"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from hackatimed import __version__
 from hackatimed.activity import Activity, Edit, editor_buffer
@@ -20,6 +21,8 @@ from hackatimed.changes import FileChange
 from hackatimed.clock import Clock, local_date
 from hackatimed.config import Config
 from hackatimed.detect import HeartbeatBuilder
+from hackatimed.focus import FocusPoller, FocusSource
+from hackatimed.focus_resolve import FocusResolver
 from hackatimed.idle import IdleSource
 from hackatimed.outbox import OUTBOX_FILE, Outbox
 from hackatimed.sender import Sender, SenderState, wait_any
@@ -32,6 +35,9 @@ log = logging.getLogger(__name__)
 # shutdown or logout is never held up by a dead network.
 LAST_SEND_SECONDS = 5.0
 STATUS_EVERY_SECONDS = 30.0
+# How often the focused window is asked about, while someone is at the machine: the most a
+# session in an editor that writes nothing before its first save can go unseen.
+FOCUS_EVERY_SECONDS = 30.0
 
 
 class Daemon:
@@ -43,7 +49,11 @@ class Daemon:
         idle: IdleSource,
         reload_config: Callable[[], Config],
         builder_factory: Callable[[Config], HeartbeatBuilder],
+        focus: FocusSource | None = None,
+        home: Path | None = None,
     ) -> None:
+        """`focus`: the focused-window source, if this desktop has one; `home` expands `~`
+        in window titles."""
         self._config = config
         self._clock = clock
         self._idle = idle
@@ -52,6 +62,24 @@ class Daemon:
         self._builder = builder_factory(config)
         self._activity = Activity(
             clock=clock, idle=idle, idle_after_seconds=config.activity.idle_after_seconds
+        )
+        self._focus = focus
+        self._presence = (
+            None
+            if focus is None
+            else FocusPoller(
+                clock=clock,
+                idle=idle,
+                source=focus,
+                # Through self: a reload replaces the config and the builder.
+                resolve=FocusResolver(
+                    roots=lambda: self._config.watch.roots,
+                    accepts=lambda path: self._builder.accepts(path),
+                    ignores_dir=lambda path: self._builder.ignore.ignores_dir(path),
+                    home=home or Path.home(),
+                ),
+                interval_seconds=FOCUS_EVERY_SECONDS,
+            )
         )
         self._outbox = Outbox(
             config.storage.data_dir / OUTBOX_FILE,
@@ -98,6 +126,7 @@ class Daemon:
                     reload.clear()
                     await self._reload()
                 await self._wait_for_work(stop, reload)
+                await self._poll_focus()
                 await self._process(await self._activity.take_due())
                 if self._status_stale or (
                     self._clock.wall() - self._status_written >= STATUS_EVERY_SECONDS
@@ -123,12 +152,32 @@ class Daemon:
         self._changed.set()
 
     async def _wait_for_work(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
-        due = self._activity.next_due()
+        dues = [self._activity.next_due(), self._focus_due()]
         timeout = STATUS_EVERY_SECONDS
-        if due is not None:
-            timeout = min(timeout, max(0.0, due - self._clock.monotonic()))
+        for due in dues:
+            if due is not None:
+                timeout = min(timeout, max(0.0, due - self._clock.monotonic()))
         self._changed.clear()
         await wait_any(timeout, stop, reload, self._changed)
+
+    def _focus_name(self) -> str:
+        if self._config.activity.window_focus == "off":
+            return "off"
+        return "none" if self._focus is None else self._focus.name
+
+    def _focus_due(self) -> float | None:
+        if self._presence is None or self._config.activity.window_focus == "off":
+            return None
+        return self._presence.next_due()
+
+    async def _poll_focus(self) -> None:
+        due = self._focus_due()
+        if self._presence is None or due is None or due > self._clock.monotonic():
+            return
+        # The idle source and the process table may take milliseconds: not on the loop.
+        presence = await asyncio.to_thread(self._presence.poll)
+        if presence is not None:
+            self._activity.present(presence.path, presence.at)
 
     async def _process(self, edits: list[Edit]) -> None:
         if not edits:
@@ -268,6 +317,7 @@ class Daemon:
             watched_roots=tuple(str(r) for r in watcher.watched_roots) if watcher else (),
             watched_folders=watcher.watched_folders if watcher else None,
             idle_source=self._idle.name,
+            focus_source=self._focus_name(),
             idle=None
             if idle_seconds is None
             else idle_seconds >= self._config.activity.idle_after_seconds,
@@ -298,6 +348,8 @@ def run_daemon(
     idle: IdleSource,
     reload_config: Callable[[], Config],
     builder_factory: Callable[[Config], HeartbeatBuilder],
+    focus: FocusSource | None = None,
+    home: Path | None = None,
 ) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP reloads the configuration. Returns the exit status."""
 
@@ -315,6 +367,8 @@ def run_daemon(
             idle=idle,
             reload_config=reload_config,
             builder_factory=builder_factory,
+            focus=focus,
+            home=home,
         )
         await daemon.run(stop, reload)
 

@@ -21,6 +21,7 @@ from typing import Literal, TextIO
 from hackatimed.cmd_common import client_for, config_path, for_a_person, load
 from hackatimed.config import API_KEY_ENV, Config, home_of
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK, HackatimedError
+from hackatimed.focus import FocusSource, choose_focus_source
 from hackatimed.idle import IdleSource, choose_idle_source
 from hackatimed.service import Runner, ServiceState, run_command, service_state
 from hackatimed.status import DaemonStatus, read_status
@@ -46,6 +47,9 @@ class Machine:
     run: Runner = run_command
     idle: Callable[[Config, Mapping[str, str]], IdleSource] = lambda c, env: choose_idle_source(
         c.activity.system_idle, env=env
+    )
+    focus: Callable[[Config, Mapping[str, str]], FocusSource | None] = lambda c, env: (
+        choose_focus_source(c.activity.window_focus, env=env)
     )
 
 
@@ -89,6 +93,7 @@ def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine
     published = read_status(config.storage.data_dir)
     found.append(_watch_limit(config, home, machine, published))
     found.append(_idle(config, env, machine, published))
+    found.append(_focus(config, env, machine, published))
     found.append(_service(home, machine, published))
     return found
 
@@ -209,16 +214,28 @@ def _watch_limit(
     return Check("watch limit", "ok", detail)
 
 
+def _source(
+    published: DaemonStatus | None,
+    *,
+    running: Callable[[DaemonStatus], str],
+    found: Callable[[], str],
+) -> tuple[str, bool]:
+    """A source's name, as the running daemon published it (True), or as probed here."""
+    if published is not None and published.running:
+        return running(published), True
+    return found(), False
+
+
 def _idle(
     config: Config, env: Mapping[str, str], machine: Machine, published: DaemonStatus | None
 ) -> Check:
     if config.activity.system_idle == "off":
         return Check("idle", "ok", "system idle time off (activity.system_idle): edits decide")
-    if published is not None and published.running:
-        name, who = published.idle_source, "the running daemon uses"
-    else:
-        name, who = machine.idle(config, env).name, "found"
+    name, ran = _source(
+        published, running=lambda p: p.idle_source, found=lambda: machine.idle(config, env).name
+    )
     if name != "none":
+        who = "the running daemon uses" if ran else "found"
         return Check("idle", "ok", f"{who} {name} for keyboard and mouse idle time")
     return Check(
         "idle",
@@ -227,6 +244,33 @@ def _idle(
         "on X11 install libxss1 (libXScrnSaver); on GNOME or KDE make sure gdbus or busctl is "
         "installed; otherwise nothing is needed",
     )
+
+
+def _focus(
+    config: Config, env: Mapping[str, str], machine: Machine, published: DaemonStatus | None
+) -> Check:
+    if config.activity.window_focus == "off":
+        return Check("focus", "ok", "focused window not read (activity.window_focus off)")
+    name, ran = _source(
+        published,
+        running=lambda p: p.focus_source,
+        found=lambda: _name_of(machine.focus(config, env)),
+    )
+    if name not in ("none", "off"):
+        who = "the running daemon reads" if ran else "found"
+        return Check("focus", "ok", f"{who} {name}: typing in an editor counts before a save")
+    # Not a warning: edits, swap files and idle time still count; only the minutes before a
+    # first save in an editor that writes nothing until then are not seen.
+    return Check(
+        "focus",
+        "ok",
+        "no focused-window source (X11 only): minutes typed before a first save count only "
+        "in editors that keep a swap file (Vim, Emacs, Kate)",
+    )
+
+
+def _name_of(source: FocusSource | None) -> str:
+    return "none" if source is None else source.name
 
 
 def _service(home: Path, machine: Machine, published: DaemonStatus | None) -> Check:

@@ -26,6 +26,8 @@ class DaemonStatus:
     watched_folders: int | None = None
     idle_source: str = "none"
     idle: bool | None = None
+    # The focused-window source ("x11-active-window"), "none" where the desktop has none, "off".
+    focus_source: str = "none"
     key_configured: bool = False
     key_refused: bool = False
     last_success_at: float | None = None

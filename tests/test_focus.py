@@ -1,0 +1,127 @@
+"""The focus poller on a fake clock, idle source and focus; how presence becomes keepalives;
+which desktops get a focus source."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from hackatimed.activity import Activity, Edit
+from hackatimed.clock import FakeClock
+from hackatimed.focus import (
+    FakeFocusSource,
+    FocusPoller,
+    Presence,
+    WindowFocus,
+    choose_focus_source,
+)
+from hackatimed.idle import FakeIdleSource
+
+FILE = Path("/code/webapp/app.py")
+VSCODE = WindowFocus("app.py - webapp - Visual Studio Code", 7)
+
+
+def resolve(focus: WindowFocus) -> Path | None:
+    return FILE if focus == VSCODE else None
+
+
+def poller(clock: FakeClock, idle: FakeIdleSource, source: FakeFocusSource) -> FocusPoller:
+    return FocusPoller(
+        clock=clock, idle=idle, source=source, resolve=resolve, interval_seconds=30.0
+    )
+
+
+def test_typing_into_an_editor_is_presence_at_the_last_input() -> None:
+    clock, idle, source = FakeClock(), FakeIdleSource(4.0), FakeFocusSource(VSCODE)
+    p = poller(clock, idle, source)
+    assert p.next_due() == clock.monotonic()  # at once, at start
+    assert p.poll() == Presence(FILE, clock.wall() - 4.0)
+    assert p.next_due() == clock.monotonic() + 30.0
+
+
+def test_nobody_there_means_the_window_is_not_even_read() -> None:
+    clock, source = FakeClock(), FakeFocusSource(VSCODE)
+    for idle in (FakeIdleSource(31.0), FakeIdleSource(None)):
+        assert poller(clock, idle, source).poll() is None
+    assert source.asked == 0
+
+
+def test_another_window_or_none_is_no_presence() -> None:
+    clock, idle = FakeClock(), FakeIdleSource(0.0)
+    assert poller(clock, idle, FakeFocusSource(WindowFocus("Inbox - Firefox", 9))).poll() is None
+    assert poller(clock, idle, FakeFocusSource(None)).poll() is None
+
+
+def drive(activity: Activity, focus: FocusPoller, clock: FakeClock, seconds: float) -> list[Edit]:
+    """What the daemon's loop does: sleep until the first thing due, poll, pop."""
+    out: list[Edit] = []
+    end = clock.monotonic() + seconds
+    while True:
+        dues = [d for d in (activity.next_due(), focus.next_due()) if d is not None]
+        due = min(dues)
+        if due > end:
+            clock.advance(end - clock.monotonic())
+            return out
+        clock.advance(max(0.0, due - clock.monotonic()))
+        if focus.next_due() <= clock.monotonic() and (seen := focus.poll()) is not None:
+            activity.present(seen.path, seen.at)
+        out += activity.pop_due()
+
+
+class Keyboard:
+    """An idle source driven by the fake clock: input at every moment while `typing`."""
+
+    name = "keyboard"
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+        self.typing = True
+        self._last = clock.monotonic()
+
+    def idle_seconds(self) -> float | None:
+        if self.typing:
+            self._last = self._clock.monotonic()
+        return self._clock.monotonic() - self._last
+
+
+def test_minutes_before_a_first_save_become_keepalives_and_stop_with_the_input() -> None:
+    clock, source = FakeClock(), FakeFocusSource(VSCODE)
+    keyboard = Keyboard(clock)
+    activity = Activity(clock=clock, idle=keyboard, keepalive_seconds=60, scope_of=str)
+    focus = FocusPoller(clock=clock, idle=keyboard, source=source, resolve=resolve)
+    start = clock.wall()
+    beats = drive(activity, focus, clock, 300)  # typing for five minutes, nothing saved
+    assert all(b.path == FILE and not b.is_write for b in beats)
+    times = [b.at - start for b in beats]
+    assert times[0] == 0.0  # the first poll, at once
+    # Never two minutes apart (the server's cap), so all of it counts; no more than needed.
+    assert max(b - a for a, b in itertools.pairwise(times)) <= 60.0
+    assert 5 <= len(beats) <= 6
+    # They leave, the editor still in focus. Nothing after their last input is credited.
+    keyboard.typing = False
+    left, polled = clock.wall(), source.asked
+    after = drive(activity, focus, clock, 1800)
+    assert all(b.at <= left for b in after)
+    assert activity.next_due() is None  # the keepalive timer ends; only the 30 s poll is left
+    # The window is read while input is recent: once more (their input was 30 s old), no more.
+    assert source.asked - polled == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "platform"),
+    [
+        ({}, "linux"),
+        ({"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"}, "linux"),
+        ({"DISPLAY": ":0", "XDG_SESSION_TYPE": "wayland"}, "linux"),
+        ({"DISPLAY": ":0"}, "darwin"),
+        ({"DISPLAY": ":0"}, "win32"),
+    ],
+)
+def test_no_focus_source_where_the_desktop_does_not_say(env: dict[str, str], platform: str) -> None:
+    assert choose_focus_source("auto", env=env, platform=platform) is None
+
+
+def test_off_is_off() -> None:
+    assert choose_focus_source("off", env={"DISPLAY": ":0"}, platform="linux") is None
