@@ -36,12 +36,17 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hackatimed.activity import Activity, Edit, editor_buffer
 from hackatimed.changes import ChangeKind, FileChange
 from hackatimed.clock import FakeClock
 from hackatimed.config import Config, HeartbeatConfig, WatchConfig
+from hackatimed.daemon import FOCUS_EVERY_SECONDS
 from hackatimed.detect import HeartbeatBuilder
+from hackatimed.editor import ProcessInfo
+from hackatimed.focus import FakeFocusSource, FocusPoller, WindowFocus
+from hackatimed.focus_resolve import FocusResolver
 from hackatimed.heartbeat import Heartbeat
 
 START_WALL = 1_767_258_000.0  # 2026-01-01 09:00 UTC
@@ -52,7 +57,14 @@ IDLE_AFTER = 300.0
 KEEPALIVE = 60.0
 RATE_LIMIT = 30.0
 SWAP_EVERY = 60.0
-EDITORS = {"vim": "Vim (swap file)", "none": "no trace before a save"}
+EDITORS = {
+    "vim": "Vim (swap file)",
+    "none": "no trace before a save",
+    "focus": "no trace before a save, editor in focus (X11)",
+}
+# What an X11 window manager says of a focused VS Code window (its title, its process).
+VSCODE_PID = 4242
+VSCODE = WindowFocus("main.py - app - Visual Studio Code", VSCODE_PID)
 
 Interval = tuple[float, float]
 
@@ -167,10 +179,21 @@ class Replay:
     """Times are seconds from the start of the scored hour; a lead-in starts before it."""
 
     def __init__(
-        self, ws: Workspace, *, typing: Sequence[Interval] | None, lead_in: float = 0.0
+        self,
+        ws: Workspace,
+        *,
+        typing: Sequence[Interval] | None,
+        lead_in: float = 0.0,
+        focus: WindowFocus | None = None,
+        started_before: float = 0.0,
     ) -> None:
+        """`focus`: the window in focus all along (the editor's, in front of the person
+        whether they type or not), read as the daemon does; None: no focus source.
+        `started_before`: the daemon started this long before the replay (or its lead-in), so
+        its 30 s focus polls do not fall on the first keystroke by luck."""
         self.ws = ws
-        self.clock = FakeClock(wall=START_WALL - lead_in, monotonic=START_MONO - lead_in)
+        before = lead_in + started_before
+        self.clock = FakeClock(wall=START_WALL - before, monotonic=START_MONO - before)
         idle = ScriptedIdle(self.clock, typing) if typing is not None else NoIdle()
         self.activity = Activity(
             clock=self.clock,
@@ -187,6 +210,21 @@ class Replay:
         self.builder = HeartbeatBuilder(
             config, clock=self.clock, home=ws.root.parent, hostname="bench"
         )
+        self.focus = None
+        if focus is not None:
+            vscode = ProcessInfo("code", ("/usr/share/code/code",), 0.0, None, VSCODE_PID)
+            self.focus = FocusPoller(
+                clock=self.clock,
+                idle=idle,
+                source=FakeFocusSource(focus),
+                resolve=FocusResolver(
+                    roots=lambda: (ws.root,),
+                    accepts=self.builder.accepts,
+                    ignores_dir=self.builder.ignore.ignores_dir,
+                    home=ws.root.parent,
+                    processes=lambda pid: [vscode] if pid == VSCODE_PID else [],
+                ),
+            )
         self.heartbeats: list[Heartbeat] = []
         self.released: list[tuple[Edit, float]] = []  # each edit and when it was released (s)
         self._saves = 0
@@ -197,7 +235,8 @@ class Replay:
     def run_until(self, t: float) -> None:
         """Sleep as the daemon does: until the next due time or `t`, whichever is first."""
         while True:
-            due = self.activity.next_due()
+            dues = [self.activity.next_due(), self.focus.next_due() if self.focus else None]
+            due = min((d for d in dues if d is not None), default=None)
             if due is None or due - START_MONO > t:
                 break
             self.clock.advance(max(0.0, due - self.clock.monotonic()))
@@ -228,6 +267,11 @@ class Replay:
         self.event(path.with_name(path.name + "~"), ChangeKind.DELETED)
 
     def _take(self) -> None:
+        focus = self.focus
+        if focus is not None and focus.next_due() <= self.clock.monotonic():
+            seen = focus.poll()
+            if seen is not None:
+                self.activity.present(seen.path, seen.at)
         edits = self.activity.pop_due()
         if not edits:
             return
@@ -328,6 +372,22 @@ def play(replay: Replay, actions: Sequence[Action], end: float) -> None:
     replay.run_until(end + 2 * IDLE_AFTER)
 
 
+def first_beat(replay: Replay) -> str:
+    """When the server first hears of the session (if the account's first heartbeat ever, it
+    credits nothing before this)."""
+    times = [hb.time - START_WALL for hb in replay.heartbeats if hb.time >= START_WALL]
+    return f"first heartbeat at {min(times):.0f} s" if times else "no heartbeat"
+
+
+def focus_of(editor: str, rng: random.Random) -> dict[str, Any]:
+    """The focused window, and when the daemon started, for the "focus" editor."""
+    if editor != "focus":
+        return {}
+    # Its own random numbers: the saves stay those of the other editors' rows.
+    phase = random.Random(rng.random()).uniform(0.0, FOCUS_EVERY_SECONDS)
+    return {"focus": VSCODE, "started_before": phase}
+
+
 def session_a(ws: Workspace, minutes: float, *, idle_source: bool) -> Result:
     end = minutes * 60
     typing = [(0.0, end)]
@@ -346,7 +406,7 @@ def session_b(
     later."""
     end = minutes * 60
     typing = [(-lead_in, end)]
-    replay = Replay(ws, typing=typing, lead_in=lead_in)
+    replay = Replay(ws, typing=typing, lead_in=lead_in, **focus_of(editor, rng))
     saves = saves_every(-lead_in, end, lambda: rng.uniform(240, 360))
     play(replay, editing(replay, ws.app / "src/main.py", saves, typing, editor), end)
     first = min((t for t in saves if t >= 0), default=end)
@@ -356,7 +416,7 @@ def session_b(
         replay,
         [(0.0, end)],
         idle_source=True,
-        notes=[] if lead_in else [f"first save at {first / 60:.1f} min"],
+        notes=[] if lead_in else [f"first save at {first / 60:.1f} min", first_beat(replay)],
     )
 
 
@@ -364,7 +424,7 @@ def session_c(ws: Workspace, minutes: float, rng: random.Random, *, editor: str)
     end = minutes * 60
     pause = (end / 3, 2 * end / 3)
     truth = [(0.0, pause[0]), (pause[1], end)]
-    replay = Replay(ws, typing=truth)
+    replay = Replay(ws, typing=truth, **focus_of(editor, rng))
     saves = [
         *saves_every(0, pause[0], lambda: rng.uniform(240, 360)),
         *saves_every(pause[1], end, lambda: rng.uniform(240, 360)),
@@ -459,8 +519,10 @@ def run_all(
         lambda ws: session_b(ws, minutes, rng, lead_in=600.0, editor="none"),
         lambda ws: session_b(ws, minutes, random.Random(seed), lead_in=0.0, editor="none"),
         lambda ws: session_b(ws, minutes, random.Random(seed), lead_in=0.0, editor="vim"),
+        lambda ws: session_b(ws, minutes, random.Random(seed), lead_in=0.0, editor="focus"),
         lambda ws: session_c(ws, minutes, random.Random(seed + 1), editor="none"),
         lambda ws: session_c(ws, minutes, random.Random(seed + 1), editor="vim"),
+        lambda ws: session_c(ws, minutes, random.Random(seed + 1), editor="focus"),
         lambda ws: session_d(ws, minutes, npm_files=max(1, int(20_000 * storm_scale))),
     ]
     results = []
