@@ -28,6 +28,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import random
 import shutil
 import subprocess
@@ -36,18 +37,19 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from hackatimed.activity import Activity, Edit, editor_buffer
 from hackatimed.changes import ChangeKind, FileChange
 from hackatimed.clock import FakeClock
 from hackatimed.config import Config, HeartbeatConfig, WatchConfig
-from hackatimed.daemon import FOCUS_EVERY_SECONDS
+from hackatimed.daemon import PRESENCE_EVERY_SECONDS
 from hackatimed.detect import HeartbeatBuilder
 from hackatimed.editor import ProcessInfo
-from hackatimed.focus import FakeFocusSource, FocusPoller, WindowFocus
+from hackatimed.editor_backups import BackupSignal
+from hackatimed.focus import FakeFocusSource, WindowFocus, focused_file
 from hackatimed.focus_resolve import FocusResolver
 from hackatimed.heartbeat import Heartbeat
+from hackatimed.presence import PresencePoller, Signal
 
 START_WALL = 1_767_258_000.0  # 2026-01-01 09:00 UTC
 START_MONO = 1000.0
@@ -61,7 +63,9 @@ EDITORS = {
     "vim": "Vim (swap file)",
     "none": "no trace before a save",
     "focus": "no trace before a save, editor in focus (X11)",
+    "vscode": "VS Code (backups of unsaved changes)",
 }
+BACKUP_EVERY = 10.0  # VS Code writes one a second after typing pauses: here, less often
 # What an X11 window manager says of a focused VS Code window (its title, its process).
 VSCODE_PID = 4242
 VSCODE = WindowFocus("main.py - app - Visual Studio Code", VSCODE_PID)
@@ -184,13 +188,13 @@ class Replay:
         *,
         typing: Sequence[Interval] | None,
         lead_in: float = 0.0,
-        focus: WindowFocus | None = None,
+        editor: str = "none",
         started_before: float = 0.0,
     ) -> None:
-        """`focus`: the window in focus all along (the editor's, in front of the person
-        whether they type or not), read as the daemon does; None: no focus source.
-        `started_before`: the daemon started this long before the replay (or its lead-in), so
-        its 30 s focus polls do not fall on the first keystroke by luck."""
+        """`editor` "focus": its window is in focus all along (in front of the person whether
+        they type or not), read as the daemon does; "vscode": its backups are read; otherwise
+        no presence signal. `started_before`: the daemon started this long before the replay
+        (or its lead-in), so its 30 s presence polls do not meet the first keystroke by luck."""
         self.ws = ws
         before = lead_in + started_before
         self.clock = FakeClock(wall=START_WALL - before, monotonic=START_MONO - before)
@@ -210,21 +214,24 @@ class Replay:
         self.builder = HeartbeatBuilder(
             config, clock=self.clock, home=ws.root.parent, hostname="bench"
         )
-        self.focus = None
-        if focus is not None:
+        self.backups = ws.root.parent / "home" / ".config" / "Code" / "Backups"
+        signals: list[Signal] = []
+        if editor == "focus":
             vscode = ProcessInfo("code", ("/usr/share/code/code",), 0.0, None, VSCODE_PID)
-            self.focus = FocusPoller(
-                clock=self.clock,
-                idle=idle,
-                source=FakeFocusSource(focus),
-                resolve=FocusResolver(
-                    roots=lambda: (ws.root,),
-                    accepts=self.builder.accepts,
-                    ignores_dir=self.builder.ignore.ignores_dir,
-                    home=ws.root.parent,
-                    processes=lambda pid: [vscode] if pid == VSCODE_PID else [],
-                ),
+            resolver = FocusResolver(
+                roots=lambda: (ws.root,),
+                accepts=self.builder.accepts,
+                ignores_dir=self.builder.ignore.ignores_dir,
+                home=ws.root.parent,
+                processes=lambda pid: [vscode] if pid == VSCODE_PID else [],
             )
+            signals.append(focused_file(FakeFocusSource(VSCODE), resolver))
+        if editor == "vscode":
+            folders = (self.backups,)
+            signals.append(BackupSignal(folders=lambda: folders, accepts=self.builder.accepts))
+        self.presence = (
+            PresencePoller(clock=self.clock, idle=idle, signals=signals) if signals else None
+        )
         self.heartbeats: list[Heartbeat] = []
         self.released: list[tuple[Edit, float]] = []  # each edit and when it was released (s)
         self._saves = 0
@@ -235,7 +242,8 @@ class Replay:
     def run_until(self, t: float) -> None:
         """Sleep as the daemon does: until the next due time or `t`, whichever is first."""
         while True:
-            dues = [self.activity.next_due(), self.focus.next_due() if self.focus else None]
+            polls = self.presence.next_due() if self.presence else None
+            dues = [self.activity.next_due(), polls]
             due = min((d for d in dues if d is not None), default=None)
             if due is None or due - START_MONO > t:
                 break
@@ -266,10 +274,21 @@ class Replay:
         self.event(path, ChangeKind.CLOSED)
         self.event(path.with_name(path.name + "~"), ChangeKind.DELETED)
 
+    def backup(self, path: Path, *, discard: bool = False) -> None:
+        """VS Code's backup of `path`'s unsaved changes, written (at the replay's time) or
+        discarded (when the file is saved)."""
+        backup = self.backups / "1767258000000" / "file" / "5f3a9c1e"
+        if discard:
+            backup.unlink(missing_ok=True)
+            return
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        backup.write_text(f"{path.as_uri()} {{}}\n{path.read_text()}# typing\n")
+        os.utime(backup, (self.clock.wall(), self.clock.wall()))
+
     def _take(self) -> None:
-        focus = self.focus
-        if focus is not None and focus.next_due() <= self.clock.monotonic():
-            seen = focus.poll()
+        presence = self.presence
+        if presence is not None and presence.next_due() <= self.clock.monotonic():
+            seen = presence.poll()
             if seen is not None:
                 self.activity.present(seen.path, seen.at)
         edits = self.activity.pop_due()
@@ -352,8 +371,17 @@ def editing(
     """The saves, and for Vim its swap file: made when the file is opened (the start of the
     first typing spell), then written as the buffer changes, here once a minute while typing
     (every 200 characters, or after 4 s without a keystroke). Other editors (VS Code, gedit,
-    JetBrains without its idle auto-save) leave nothing on disk before a save."""
+    JetBrains without its idle auto-save) leave nothing on disk before a save, except VS Code's
+    backups of unsaved changes (kept out of sight of the watcher): written as the person types,
+    discarded at each save."""
     actions: list[Action] = [(t, lambda: replay.save(path)) for t in saves]
+    if editor == "vscode":
+        actions += [(t, lambda: replay.backup(path, discard=True)) for t in saves]
+        for start, stop in typing:
+            t = start + 1.0
+            while t < stop:
+                actions.append((t, lambda: replay.backup(path)))
+                t += BACKUP_EVERY
     if editor == "vim":
         swap = path.with_name(f".{path.name}.swp")
         actions.append((typing[0][0], lambda: replay.event(swap, ChangeKind.CREATED)))
@@ -379,15 +407,6 @@ def first_beat(replay: Replay) -> str:
     return f"first heartbeat at {min(times):.0f} s" if times else "no heartbeat"
 
 
-def focus_of(editor: str, rng: random.Random) -> dict[str, Any]:
-    """The focused window, and when the daemon started, for the "focus" editor."""
-    if editor != "focus":
-        return {}
-    # Its own random numbers: the saves stay those of the other editors' rows.
-    phase = random.Random(rng.random()).uniform(0.0, FOCUS_EVERY_SECONDS)
-    return {"focus": VSCODE, "started_before": phase}
-
-
 def session_a(ws: Workspace, minutes: float, *, idle_source: bool) -> Result:
     end = minutes * 60
     typing = [(0.0, end)]
@@ -399,14 +418,22 @@ def session_a(ws: Workspace, minutes: float, *, idle_source: bool) -> Result:
 
 
 def session_b(
-    ws: Workspace, minutes: float, rng: random.Random, *, lead_in: float, editor: str
+    ws: Workspace,
+    minutes: float,
+    rng: random.Random,
+    *,
+    lead_in: float,
+    editor: str,
+    started_before: float = 0.0,
 ) -> Result:
     """With a lead-in, the scored hour is the middle of a working day: the same work went on
     before it. Without, it starts cold: typing from the first second, the first save minutes
     later."""
     end = minutes * 60
     typing = [(-lead_in, end)]
-    replay = Replay(ws, typing=typing, lead_in=lead_in, **focus_of(editor, rng))
+    replay = Replay(
+        ws, typing=typing, lead_in=lead_in, editor=editor, started_before=started_before
+    )
     saves = saves_every(-lead_in, end, lambda: rng.uniform(240, 360))
     play(replay, editing(replay, ws.app / "src/main.py", saves, typing, editor), end)
     first = min((t for t in saves if t >= 0), default=end)
@@ -420,11 +447,13 @@ def session_b(
     )
 
 
-def session_c(ws: Workspace, minutes: float, rng: random.Random, *, editor: str) -> Result:
+def session_c(
+    ws: Workspace, minutes: float, rng: random.Random, *, editor: str, started_before: float = 0.0
+) -> Result:
     end = minutes * 60
     pause = (end / 3, 2 * end / 3)
     truth = [(0.0, pause[0]), (pause[1], end)]
-    replay = Replay(ws, typing=truth, **focus_of(editor, rng))
+    replay = Replay(ws, typing=truth, editor=editor, started_before=started_before)
     saves = [
         *saves_every(0, pause[0], lambda: rng.uniform(240, 360)),
         *saves_every(pause[1], end, lambda: rng.uniform(240, 360)),
@@ -513,16 +542,22 @@ def run_all(
     base: Path, *, minutes: float = 60, seed: int = 1, storm_scale: float = 1.0
 ) -> list[Result]:
     rng = random.Random(seed)
+    # When the daemon started, before the hour: where its 30 s presence polls fall.
+    phase = random.Random(seed + 1000).uniform(0.0, PRESENCE_EVERY_SECONDS)
+    cold = {"lead_in": 0.0, "started_before": phase}
+    warm = {"started_before": phase}
     runs: list[Callable[[Workspace], Result]] = [
         lambda ws: session_a(ws, minutes, idle_source=True),
         lambda ws: session_a(ws, minutes, idle_source=False),
         lambda ws: session_b(ws, minutes, rng, lead_in=600.0, editor="none"),
         lambda ws: session_b(ws, minutes, random.Random(seed), lead_in=0.0, editor="none"),
         lambda ws: session_b(ws, minutes, random.Random(seed), lead_in=0.0, editor="vim"),
-        lambda ws: session_b(ws, minutes, random.Random(seed), lead_in=0.0, editor="focus"),
+        lambda ws: session_b(ws, minutes, random.Random(seed), editor="focus", **cold),
+        lambda ws: session_b(ws, minutes, random.Random(seed), editor="vscode", **cold),
         lambda ws: session_c(ws, minutes, random.Random(seed + 1), editor="none"),
         lambda ws: session_c(ws, minutes, random.Random(seed + 1), editor="vim"),
-        lambda ws: session_c(ws, minutes, random.Random(seed + 1), editor="focus"),
+        lambda ws: session_c(ws, minutes, random.Random(seed + 1), editor="focus", **warm),
+        lambda ws: session_c(ws, minutes, random.Random(seed + 1), editor="vscode", **warm),
         lambda ws: session_d(ws, minutes, npm_files=max(1, int(20_000 * storm_scale))),
     ]
     results = []

@@ -10,14 +10,9 @@ import pytest
 
 from hackatimed.activity import Activity, Edit
 from hackatimed.clock import FakeClock
-from hackatimed.focus import (
-    FakeFocusSource,
-    FocusPoller,
-    Presence,
-    WindowFocus,
-    choose_focus_source,
-)
-from hackatimed.idle import FakeIdleSource
+from hackatimed.focus import FakeFocusSource, WindowFocus, choose_focus_source, focused_file
+from hackatimed.idle import FakeIdleSource, IdleSource
+from hackatimed.presence import Presence, PresencePoller
 
 FILE = Path("/code/webapp/app.py")
 VSCODE = WindowFocus("app.py - webapp - Visual Studio Code", 7)
@@ -27,10 +22,9 @@ def resolve(focus: WindowFocus) -> Path | None:
     return FILE if focus == VSCODE else None
 
 
-def poller(clock: FakeClock, idle: FakeIdleSource, source: FakeFocusSource) -> FocusPoller:
-    return FocusPoller(
-        clock=clock, idle=idle, source=source, resolve=resolve, interval_seconds=30.0
-    )
+def poller(clock: FakeClock, idle: IdleSource, source: FakeFocusSource) -> PresencePoller:
+    signal = focused_file(source, resolve)
+    return PresencePoller(clock=clock, idle=idle, signals=[signal], interval_seconds=30.0)
 
 
 def test_typing_into_an_editor_is_presence_at_the_last_input() -> None:
@@ -54,7 +48,9 @@ def test_another_window_or_none_is_no_presence() -> None:
     assert poller(clock, idle, FakeFocusSource(None)).poll() is None
 
 
-def drive(activity: Activity, focus: FocusPoller, clock: FakeClock, seconds: float) -> list[Edit]:
+def drive(
+    activity: Activity, focus: PresencePoller, clock: FakeClock, seconds: float
+) -> list[Edit]:
     """What the daemon's loop does: sleep until the first thing due, poll, pop."""
     out: list[Edit] = []
     end = clock.monotonic() + seconds
@@ -90,7 +86,7 @@ def test_minutes_before_a_first_save_become_keepalives_and_stop_with_the_input()
     clock, source = FakeClock(), FakeFocusSource(VSCODE)
     keyboard = Keyboard(clock)
     activity = Activity(clock=clock, idle=keyboard, keepalive_seconds=60, scope_of=str)
-    focus = FocusPoller(clock=clock, idle=keyboard, source=source, resolve=resolve)
+    focus = poller(clock, keyboard, source)
     start = clock.wall()
     beats = drive(activity, focus, clock, 300)  # typing for five minutes, nothing saved
     assert all(b.path == FILE and not b.is_write for b in beats)

@@ -18,6 +18,7 @@ log = logging.getLogger("hackatimed")
 
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from hackatimed.daemon import run_daemon
+    from hackatimed.editor_backups import backup_folders
     from hackatimed.focus import choose_focus_source
     from hackatimed.idle import choose_idle_source
 
@@ -47,4 +48,5 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         builder_factory=builder,
         focus=focus,
         home=home,
+        backup_folders=backup_folders(home=home, env=env),
     )

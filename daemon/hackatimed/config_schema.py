@@ -62,6 +62,7 @@ RULES: dict[str, Rule] = {
     "activity.idle_after_seconds": _SECONDS,
     "activity.system_idle": Rule("string", choices=("auto", "off")),
     "activity.window_focus": Rule("string", choices=("auto", "off")),
+    "activity.editor_backups": Rule("string", choices=("auto", "off")),
     "privacy.hide_file_names": _BOOL,
     "privacy.hide_project_names": _BOOL,
     "privacy.hide_branch_names": _BOOL,

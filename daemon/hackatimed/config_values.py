@@ -75,6 +75,7 @@ class ActivityConfig:
     idle_after_seconds: float = 300.0
     system_idle: Literal["auto", "off"] = "auto"
     window_focus: Literal["auto", "off"] = "auto"
+    editor_backups: Literal["auto", "off"] = "auto"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,12 +19,14 @@ from hackatimed.activity import Activity, Edit, editor_buffer
 from hackatimed.api import HackatimeClient
 from hackatimed.changes import FileChange
 from hackatimed.clock import Clock, local_date
-from hackatimed.config import Config
+from hackatimed.config import ActivityConfig, Config
 from hackatimed.detect import HeartbeatBuilder
-from hackatimed.focus import FocusPoller, FocusSource
+from hackatimed.editor_backups import BackupSignal
+from hackatimed.focus import FocusSource, focused_file
 from hackatimed.focus_resolve import FocusResolver
 from hackatimed.idle import IdleSource
 from hackatimed.outbox import OUTBOX_FILE, Outbox
+from hackatimed.presence import PresencePoller, Signal
 from hackatimed.sender import Sender, SenderState, wait_any
 from hackatimed.status import DaemonStatus, write_status
 from hackatimed.watcher import Watcher
@@ -35,9 +37,9 @@ log = logging.getLogger(__name__)
 # shutdown or logout is never held up by a dead network.
 LAST_SEND_SECONDS = 5.0
 STATUS_EVERY_SECONDS = 30.0
-# How often the focused window is asked about, while someone is at the machine: the most a
-# session in an editor that writes nothing before its first save can go unseen.
-FOCUS_EVERY_SECONDS = 30.0
+# How often the presence signals (the editor in focus, VS Code's backups) are asked, while
+# someone is at the keyboard: the most typing before a first save can go unseen.
+PRESENCE_EVERY_SECONDS = 30.0
 
 
 class Daemon:
@@ -51,9 +53,11 @@ class Daemon:
         builder_factory: Callable[[Config], HeartbeatBuilder],
         focus: FocusSource | None = None,
         home: Path | None = None,
+        backup_folders: Sequence[Path] = (),
     ) -> None:
         """`focus`: the focused-window source, if this desktop has one; `home` expands `~`
-        in window titles."""
+        in window titles; `backup_folders`: where VS Code and its forks keep unsaved changes
+        (`editor_backups.backup_folders`)."""
         self._config = config
         self._clock = clock
         self._idle = idle
@@ -64,21 +68,17 @@ class Daemon:
             clock=clock, idle=idle, idle_after_seconds=config.activity.idle_after_seconds
         )
         self._focus = focus
+        self._home = home or Path.home()
+        self._backup_folders = tuple(backup_folders)
+        # Without an idle source nothing tells typing from an empty chair: no presence signals.
         self._presence = (
             None
-            if focus is None
-            else FocusPoller(
+            if idle.name == "none"
+            else PresencePoller(
                 clock=clock,
                 idle=idle,
-                source=focus,
-                # Through self: a reload replaces the config and the builder.
-                resolve=FocusResolver(
-                    roots=lambda: self._config.watch.roots,
-                    accepts=lambda path: self._builder.accepts(path),
-                    ignores_dir=lambda path: self._builder.ignore.ignores_dir(path),
-                    home=home or Path.home(),
-                ),
-                interval_seconds=FOCUS_EVERY_SECONDS,
+                signals=self._presence_signals(),
+                interval_seconds=PRESENCE_EVERY_SECONDS,
             )
         )
         self._outbox = Outbox(
@@ -126,7 +126,7 @@ class Daemon:
                     reload.clear()
                     await self._reload()
                 await self._wait_for_work(stop, reload)
-                await self._poll_focus()
+                await self._poll_presence()
                 await self._process(await self._activity.take_due())
                 if self._status_stale or (
                     self._clock.wall() - self._status_written >= STATUS_EVERY_SECONDS
@@ -152,7 +152,7 @@ class Daemon:
         self._changed.set()
 
     async def _wait_for_work(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
-        dues = [self._activity.next_due(), self._focus_due()]
+        dues = [self._activity.next_due(), self._presence_due()]
         timeout = STATUS_EVERY_SECONDS
         for due in dues:
             if due is not None:
@@ -160,21 +160,46 @@ class Daemon:
         self._changed.clear()
         await wait_any(timeout, stop, reload, self._changed)
 
+    # -- presence before a save ---------------------------------------------------------------
+
+    def _presence_signals(self) -> list[Signal]:
+        """The editor window in focus, then VS Code's backups. Each asks the config of the
+        moment (a reload may turn it off) and the builder's rules (through self)."""
+        signals: list[Signal] = []
+        if self._focus is not None:
+            resolver = FocusResolver(
+                roots=lambda: self._config.watch.roots,
+                accepts=lambda path: self._builder.accepts(path),
+                ignores_dir=lambda path: self._builder.ignore.ignores_dir(path),
+                home=self._home,
+            )
+            in_focus = focused_file(self._focus, resolver)
+            signals.append(self._unless_off(lambda a: a.window_focus, in_focus))
+        backups = BackupSignal(
+            folders=lambda: self._backup_folders, accepts=lambda p: self._builder.accepts(p)
+        )
+        signals.append(self._unless_off(lambda a: a.editor_backups, backups))
+        return signals
+
+    def _unless_off(self, switch: Callable[[ActivityConfig], str], signal: Signal) -> Signal:
+        def checked(since: float) -> Path | None:
+            return None if switch(self._config.activity) == "off" else signal(since)
+
+        return checked
+
     def _focus_name(self) -> str:
         if self._config.activity.window_focus == "off":
             return "off"
         return "none" if self._focus is None else self._focus.name
 
-    def _focus_due(self) -> float | None:
-        if self._presence is None or self._config.activity.window_focus == "off":
-            return None
-        return self._presence.next_due()
+    def _presence_due(self) -> float | None:
+        return None if self._presence is None else self._presence.next_due()
 
-    async def _poll_focus(self) -> None:
-        due = self._focus_due()
+    async def _poll_presence(self) -> None:
+        due = self._presence_due()
         if self._presence is None or due is None or due > self._clock.monotonic():
             return
-        # The idle source and the process table may take milliseconds: not on the loop.
+        # The idle source, the window and the process table may take milliseconds.
         presence = await asyncio.to_thread(self._presence.poll)
         if presence is not None:
             self._activity.present(presence.path, presence.at)
@@ -350,6 +375,7 @@ def run_daemon(
     builder_factory: Callable[[Config], HeartbeatBuilder],
     focus: FocusSource | None = None,
     home: Path | None = None,
+    backup_folders: Sequence[Path] = (),
 ) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP reloads the configuration. Returns the exit status."""
 
@@ -369,6 +395,7 @@ def run_daemon(
             builder_factory=builder_factory,
             focus=focus,
             home=home,
+            backup_folders=backup_folders,
         )
         await daemon.run(stop, reload)
 

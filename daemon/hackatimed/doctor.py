@@ -264,8 +264,8 @@ def _focus(
     return Check(
         "focus",
         "ok",
-        "no focused-window source (X11 only): minutes typed before a first save count only "
-        "in editors that keep a swap file (Vim, Emacs, Kate)",
+        "no focused-window source (X11 only): minutes typed before a first save count in "
+        "Vim, Emacs and Kate (swap files) and VS Code and its forks (backups), not in others",
     )
 
 

@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from hackatimed.clock import Clock
-from hackatimed.idle import IdleSource
-
 log = logging.getLogger(__name__)
 
 
@@ -52,52 +49,16 @@ class FakeFocusSource:
         return self.focus
 
 
-@dataclass(frozen=True, slots=True)
-class Presence:
-    """Someone was at work in `path` at `at` (wall-clock seconds: their last input)."""
+def focused_file(
+    source: FocusSource, resolve: Callable[[WindowFocus], Path | None]
+) -> Callable[[float], Path | None]:
+    """A presence signal (`presence.Signal`): the file of the editor window in focus."""
 
-    path: Path
-    at: float
+    def signal(_since: float) -> Path | None:
+        focus = source.focused()
+        return None if focus is None else resolve(focus)
 
-
-class FocusPoller:
-    """Asks, every `interval_seconds`, whether the person is typing into an editor, and where.
-
-    Only someone with input in the last interval counts: a focused editor in front of an empty
-    chair is not work. The idle source is asked first, so nothing more is read while nobody is
-    there. The daemon sleeps until `next_due()` and calls `poll()` in a worker thread (the idle
-    source and the process table may take milliseconds).
-    """
-
-    def __init__(
-        self,
-        *,
-        clock: Clock,
-        idle: IdleSource,
-        source: FocusSource,
-        resolve: Callable[[WindowFocus], Path | None],
-        interval_seconds: float = 30.0,
-    ) -> None:
-        self._clock = clock
-        self._idle = idle
-        self._source = source
-        self._resolve = resolve
-        self._interval = interval_seconds
-        self._due = clock.monotonic()
-
-    def next_due(self) -> float:
-        return self._due
-
-    def poll(self) -> Presence | None:
-        self._due = self._clock.monotonic() + self._interval
-        idle = self._idle.idle_seconds()
-        if idle is None or idle > self._interval:
-            return None
-        focus = self._source.focused()
-        if focus is None:
-            return None
-        path = self._resolve(focus)
-        return None if path is None else Presence(path, self._clock.wall() - max(0.0, idle))
+    return signal
 
 
 def choose_focus_source(
