@@ -6,7 +6,7 @@ not what they are doing. The focused window says both, where the desktop tells i
 `_NET_ACTIVE_WINDOW`): its process (is it an editor?) and its title (which file?).
 
 Only the title and the process id are read; neither is logged nor sent anywhere. What becomes of
-them is at most a file path under a watched root, which `focus_file` resolves.
+them is at most a file path under a watched root (`focus_resolve.FocusResolver`).
 """
 
 from __future__ import annotations
