@@ -16,7 +16,10 @@ import pytest
 from hackatimed.editor import ProcessInfo
 from hackatimed.focus import WindowFocus
 from hackatimed.focus_resolve import FocusResolver, process_tree, title_pieces
+from hackatimed.focus_x11 import X11FocusSource
 from hackatimed.ignore import IgnoreRules
+from xserver import FakeWindowManager, Xvfb
+from xserver import xvfb_fixture as xvfb_fixture  # the `xvfb` fixture: pytest finds it here
 
 PID = 4242
 
@@ -280,3 +283,44 @@ def test_a_terminal_editor_counts_only_in_the_foreground(
         assert wait_for(lambda: names() == ["vim"]), names()
     finally:
         os.kill(stopped.pid, signal.SIGCONT)
+
+
+def test_a_real_terminal_window_running_vim(tmp_path: Path, xvfb: Xvfb) -> None:
+    """xterm names its window's process (_NET_WM_PID) and titles it after the command; the
+    file comes from the foreground editor inside it, read from the real process table."""
+    if shutil.which("xterm") is None or shutil.which("vim") is None:
+        pytest.skip("xterm or vim is not installed")
+    code = tmp_path / "code"
+    (code / "proj" / ".git").mkdir(parents=True)
+    (code / "proj" / "app.py").write_text("print(1)\n")
+    env = {**os.environ, "DISPLAY": xvfb.display, "HOME": str(tmp_path)}
+    term = subprocess.Popen(
+        ["xterm", "-e", "vim", "-u", "NONE", "-n", "app.py"], cwd=code / "proj", env=env
+    )
+    wm = FakeWindowManager(xvfb.display)
+    try:
+        found = subprocess.run(
+            ["xdotool", "search", "--sync", "--pid", str(term.pid)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        wm.activate(int(found.stdout.split()[0]))
+        source = X11FocusSource.load(xvfb.display)
+        assert source is not None
+        focus = source.focused()
+        assert focus is not None and focus.pid == term.pid
+        rules = IgnoreRules(roots=[code], home=tmp_path)
+        resolve = FocusResolver(
+            roots=lambda: [code],
+            accepts=lambda p: rules.ignores_file(p) is None,
+            ignores_dir=rules.ignores_dir,
+            home=tmp_path,
+        )
+        # vim starts a moment after its window appears: ask until it is in the process table.
+        assert wait_for(lambda: resolve(focus) == code / "proj" / "app.py"), focus.title
+    finally:
+        wm.close()
+        term.kill()
+        term.wait()
