@@ -324,3 +324,30 @@ def test_a_real_terminal_window_running_vim(tmp_path: Path, xvfb: Xvfb) -> None:
         wm.close()
         term.kill()
         term.wait()
+
+
+def test_a_name_found_nowhere_is_not_looked_for_at_every_poll(home: Path) -> None:
+    walked: list[Path] = []
+    rules = IgnoreRules(roots=[home / "code"], home=home)
+
+    def ignores_dir(path: Path) -> bool:
+        walked.append(path)
+        return rules.ignores_dir(path)
+
+    resolve = FocusResolver(
+        roots=lambda: [home / "code"],
+        accepts=lambda p: rules.ignores_file(p) is None,
+        ignores_dir=ignores_dir,
+        home=home,
+        processes=lambda pid: [proc("code")],
+    )
+    # VS Code's own settings file, named as if it were in the project.
+    focus = WindowFocus("settings.json - webapp - Visual Studio Code", PID)
+    assert resolve(focus) is None
+    walks = len(walked)
+    assert walks > 0
+    for _ in range(10):
+        assert resolve(focus) is None
+    assert len(walked) == walks  # ten polls (five minutes) without a walk
+    (home / "code" / "webapp" / "src" / "settings.json").write_text("{}\n")
+    assert resolve(focus) == home / "code" / "webapp" / "src" / "settings.json"  # then again

@@ -46,6 +46,7 @@ _MAX_PIECES = 8
 # The walk for a file by name stops after this many folder entries: a few milliseconds.
 _MAX_WALK_ENTRIES = 5000
 _CACHE = 64
+_SKIP_MISSING = 10
 
 # (pid) -> the window's process, then its descendants; empty when it is gone.
 ProcessTree = Callable[[int], Sequence[ProcessInfo]]
@@ -74,6 +75,10 @@ class FocusResolver:
         self._processes = processes or process_tree
         # A title means the same file for a while: remember it, but check it still exists.
         self._cache: OrderedDict[tuple[str, str], Path] = OrderedDict()
+        # Walks that found nothing (a title naming a file outside the project: VS Code's own
+        # settings.json) and how many more times to skip them: a walk is milliseconds, a poll
+        # comes every 30 s, and the file may yet appear.
+        self._missing: OrderedDict[tuple[Path, str], int] = OrderedDict()
 
     def __call__(self, focus: WindowFocus) -> Path | None:
         if focus.pid is None:
@@ -133,6 +138,12 @@ class FocusResolver:
         """Files called `name` below `folder` (not ignored), the most recently changed first."""
         if "." not in name.strip("."):  # a project's or app's name, not a file's
             return
+        key = (folder, name)
+        skips = self._missing.get(key, 0)
+        if skips > 0:
+            self._missing[key] = skips - 1
+            return
+        self._missing.pop(key, None)
         found: list[tuple[float, Path]] = []
         for path in _walk(folder, ignores_dir=self._ignores_dir, limit=_MAX_WALK_ENTRIES):
             if path.name == name:
@@ -140,6 +151,10 @@ class FocusResolver:
                     found.append((os.stat(path).st_mtime, path))
                 except OSError:
                     continue
+        if not found:
+            self._missing[key] = _SKIP_MISSING
+            while len(self._missing) > _CACHE:
+                self._missing.popitem(last=False)
         yield from (p for _, p in sorted(found, reverse=True))
 
 
