@@ -351,3 +351,24 @@ def test_a_name_found_nowhere_is_not_looked_for_at_every_poll(home: Path) -> Non
     assert len(walked) == walks  # ten polls (five minutes) without a walk
     (home / "code" / "webapp" / "src" / "settings.json").write_text("{}\n")
     assert resolve(focus) == home / "code" / "webapp" / "src" / "settings.json"  # then again
+
+
+def test_a_terminal_editor_counts_only_when_the_title_speaks_of_it(home: Path) -> None:
+    """One gnome-terminal process serves every window and tab: vim open in one of them is not
+    what is typed into when the focused tab's title is about something else."""
+    app = home / "code" / "webapp"
+    other = home / "code" / "other"
+    server = proc("gnome-terminal-server")
+    vim = proc("vim", "app.py", cwd=app)
+    assert on(home, "me@box: ~/code/other", server, vim) is None  # a shell elsewhere
+    assert on(home, "Terminal", server, vim) is None  # says nothing
+    assert on(home, "me@box: ~/code/webapp", server, vim) == app / "app.py"  # its folder
+    assert on(home, "me@box: ~/code", server, vim) == app / "app.py"  # a folder above it
+    assert on(home, "vim app.py", server, vim) == app / "app.py"  # its name (zsh titles)
+    assert on(home, "VIM - app.py", server, vim) == app / "app.py"
+    # The name must be a word: "vimeo" is not vim.
+    assert on(home, "vimeo - Videos", server, vim) is None
+    # Of two editors, the one the title speaks of, not the newer.
+    nano = proc("nano", "main.go", cwd=other, started=9.0)
+    assert on(home, "me@box: ~/code/webapp", server, vim, nano) == app / "app.py"
+    assert on(home, "me@box: ~/code/other", server, vim, nano) == other / "main.go"

@@ -46,6 +46,8 @@ _MAX_PIECES = 8
 # The walk for a file by name stops after this many folder entries: a few milliseconds.
 _MAX_WALK_ENTRIES = 5000
 _CACHE = 64
+# A path in a terminal's title: "me@box: ~/code/webapp", "fish /srv/app".
+_PATH_TOKEN = re.compile(r"(?<![\w.])(?:~(?=/|$|\s)|/)[^\s:()'\"]*")
 _SKIP_MISSING = 10
 
 # (pid) -> the window's process, then its descendants; empty when it is gone.
@@ -83,7 +85,7 @@ class FocusResolver:
     def __call__(self, focus: WindowFocus) -> Path | None:
         if focus.pid is None:
             return None
-        editor = _focused_editor(self._processes(focus.pid))
+        editor = self._focused_editor(self._processes(focus.pid), focus.title)
         if editor is None:
             return None
         key = (focus.title, editor.name)
@@ -97,6 +99,32 @@ class FocusResolver:
             while len(self._cache) > _CACHE:
                 self._cache.popitem(last=False)
         return found
+
+    def _focused_editor(self, tree: Sequence[ProcessInfo], title: str) -> ProcessInfo | None:
+        """The window's own process if it is an editor. Else the window is a terminal's: the
+        newest editor running in the foreground of one of its terminals (`process_tree` lists
+        no other) that its title speaks of. One terminal process often serves every tab and
+        window (gnome-terminal, konsole): an editor open in another tab is not the one typed
+        into unless the title names it, or a folder it works in."""
+        if not tree:
+            return None
+        if editor_name(tree[0].name, tree[0].cmdline) is not None:
+            return tree[0]
+        below = [p for p in tree[1:] if editor_name(p.name, p.cmdline) is not None]
+        spoken = [p for p in below if self._mentions(title, p)]
+        return max(spoken, key=lambda p: p.create_time, default=None)
+
+    def _mentions(self, title: str, editor: ProcessInfo) -> bool:
+        lowered = title.lower()
+        names = {editor.name.lower(), os.path.basename(editor.cmdline[0]).lower()}
+        if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", lowered) for n in names if n):
+            return True
+        places = [p for p in (editor.cwd, *_arguments(editor)) if p is not None]
+        for token in _PATH_TOKEN.findall(title):
+            folder = self._expand(token.rstrip("/") or "/")
+            if folder.is_absolute() and any(p.is_relative_to(folder) for p in places):
+                return True
+        return False
 
     def _candidates(self, title: str, editor: ProcessInfo) -> Iterator[Path]:
         """Files the window may be on, the likeliest first."""
@@ -166,17 +194,6 @@ def title_pieces(title: str) -> list[str]:
         if piece and piece not in pieces:
             pieces.append(piece)
     return pieces[:_MAX_PIECES]
-
-
-def _focused_editor(tree: Sequence[ProcessInfo]) -> ProcessInfo | None:
-    """The window's own process if it is an editor; else (a terminal) the newest editor below
-    it, which `process_tree` lists only when it runs in the foreground."""
-    if not tree:
-        return None
-    if editor_name(tree[0].name, tree[0].cmdline) is not None:
-        return tree[0]
-    below = [p for p in tree[1:] if editor_name(p.name, p.cmdline) is not None]
-    return max(below, key=lambda p: p.create_time, default=None)
 
 
 def _arguments(editor: ProcessInfo) -> Iterator[Path]:
