@@ -3,7 +3,7 @@ watched.
 
 Two things must hold, or there is no file:
 - the window's process is an editor (`editor.editor_name`), or a terminal whose foreground
-  process is one. A browser tab titled "app.py" is not coding;
+  process is one that the title speaks of. A browser tab titled "app.py" is not coding;
 - a file under a watched root, not ignored, can be found from the title, or failing that from
   the editor's command line.
 
