@@ -42,14 +42,14 @@ from hackatimed.activity import Activity, Edit, editor_buffer
 from hackatimed.changes import ChangeKind, FileChange
 from hackatimed.clock import FakeClock
 from hackatimed.config import Config, HeartbeatConfig, WatchConfig
-from hackatimed.daemon import PRESENCE_EVERY_SECONDS
+from hackatimed.daemon import TICK_SECONDS
 from hackatimed.detect import HeartbeatBuilder
 from hackatimed.editor import ProcessInfo
 from hackatimed.editor_backups import BackupSignal
 from hackatimed.focus import FakeFocusSource, WindowFocus, focused_file
 from hackatimed.focus_resolve import FocusResolver
 from hackatimed.heartbeat import Heartbeat
-from hackatimed.presence import PresencePoller, Signal
+from hackatimed.presence import PresenceSignals, Signal
 
 START_WALL = 1_767_258_000.0  # 2026-01-01 09:00 UTC
 START_MONO = 1000.0
@@ -194,7 +194,7 @@ class Replay:
         """`editor` "focus": its window is in focus all along (in front of the person whether
         they type or not), read as the daemon does; "vscode": its backups are read; otherwise
         no presence signal. `started_before`: the daemon started this long before the replay
-        (or its lead-in), so its 30 s presence polls do not meet the first keystroke by luck."""
+        (or its lead-in), so its 30 s ticks do not meet the first keystroke by luck."""
         self.ws = ws
         before = lead_in + started_before
         self.clock = FakeClock(wall=START_WALL - before, monotonic=START_MONO - before)
@@ -229,9 +229,13 @@ class Replay:
         if editor == "vscode":
             folders = (self.backups,)
             signals.append(BackupSignal(folders=lambda: folders, accepts=self.builder.accepts))
+        self.idle = idle
         self.presence = (
-            PresencePoller(clock=self.clock, idle=idle, signals=signals) if signals else None
+            PresenceSignals(clock=self.clock, signals=signals, every_seconds=TICK_SECONDS)
+            if signals
+            else None
         )
+        self.tick_at = self.clock.monotonic()  # the daemon's periodic tick
         self.heartbeats: list[Heartbeat] = []
         self.released: list[tuple[Edit, float]] = []  # each edit and when it was released (s)
         self._saves = 0
@@ -242,8 +246,8 @@ class Replay:
     def run_until(self, t: float) -> None:
         """Sleep as the daemon does: until the next due time or `t`, whichever is first."""
         while True:
-            polls = self.presence.next_due() if self.presence else None
-            dues = [self.activity.next_due(), polls]
+            ticks = self.tick_at if self.presence else None
+            dues = [self.activity.next_due(), ticks]
             due = min((d for d in dues if d is not None), default=None)
             if due is None or due - START_MONO > t:
                 break
@@ -287,8 +291,9 @@ class Replay:
 
     def _take(self) -> None:
         presence = self.presence
-        if presence is not None and presence.next_due() <= self.clock.monotonic():
-            seen = presence.poll()
+        if presence is not None and self.tick_at <= self.clock.monotonic():
+            self.tick_at = self.clock.monotonic() + TICK_SECONDS
+            seen = presence.look(self.idle.idle_seconds())
             if seen is not None:
                 self.activity.present(seen.path, seen.at)
         edits = self.activity.pop_due()
@@ -542,8 +547,8 @@ def run_all(
     base: Path, *, minutes: float = 60, seed: int = 1, storm_scale: float = 1.0
 ) -> list[Result]:
     rng = random.Random(seed)
-    # When the daemon started, before the hour: where its 30 s presence polls fall.
-    phase = random.Random(seed + 1000).uniform(0.0, PRESENCE_EVERY_SECONDS)
+    # When the daemon started, before the hour: where its 30 s ticks fall.
+    phase = random.Random(seed + 1000).uniform(0.0, TICK_SECONDS)
     cold = {"lead_in": 0.0, "started_before": phase}
     warm = {"started_before": phase}
     runs: list[Callable[[Workspace], Result]] = [

@@ -1,5 +1,5 @@
 """VS Code's backups of unsaved changes, written as VS Code writes them, in real folders; and
-the presence poller that asks them."""
+the presence signals that ask them."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import pytest
 
 from hackatimed.clock import FakeClock
 from hackatimed.editor_backups import BackupSignal, backed_up_file, backup_folders
-from hackatimed.idle import FakeIdleSource
 from hackatimed.ignore import IgnoreRules
-from hackatimed.presence import Presence, PresencePoller
+from hackatimed.presence import Presence, PresenceSignals
 
 
 def write_backup(folder: Path, workspace: str, name: str, preamble: str, text: str) -> Path:
@@ -119,8 +118,8 @@ def test_no_backups_folder_is_no_answer(tmp_path: Path, code: Path) -> None:
     assert signal(tmp_path, code)(0.0) is None
 
 
-def test_signals_are_asked_in_order_from_the_interval_start() -> None:
-    clock, idle = FakeClock(), FakeIdleSource(3.0)
+def test_signals_are_asked_in_order_from_the_last_look() -> None:
+    clock = FakeClock()
     asked: list[tuple[str, float]] = []
 
     def first(since: float) -> Path | None:
@@ -135,11 +134,10 @@ def test_signals_are_asked_in_order_from_the_interval_start() -> None:
         asked.append(("third", since))
         return Path("/never")
 
-    poller = PresencePoller(clock=clock, idle=idle, signals=[first, second, third])
-    assert poller.poll() == Presence(Path("/code/app/main.py"), clock.wall() - 3.0)
+    look = PresenceSignals(clock=clock, signals=[first, second, third], every_seconds=30.0)
+    assert look.look(3.0) == Presence(Path("/code/app/main.py"), clock.wall() - 3.0)
     since = clock.wall() - 30.0
     assert asked == [("first", since), ("second", since)]
-    idle.set(45.0)  # nobody typed in the last interval: nothing is asked
-    clock.advance(30.0)
-    assert poller.poll() is None
+    assert look.look(45.0) is None  # nobody typed since the last look: nothing is asked
+    assert look.look(None) is None  # no idle source: nothing tells typing from an empty chair
     assert len(asked) == 2

@@ -1,5 +1,5 @@
-"""The focus poller on a fake clock, idle source and focus; how presence becomes keepalives;
-which desktops get a focus source."""
+"""The focused-window signal on a fake clock, idle source and focus; how presence becomes
+keepalives; which desktops get a focus source."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hackatimed.activity import Activity, Edit
 from hackatimed.clock import FakeClock
 from hackatimed.focus import FakeFocusSource, WindowFocus, choose_focus_source, focused_file
-from hackatimed.idle import FakeIdleSource, IdleSource
-from hackatimed.presence import Presence, PresencePoller
+from hackatimed.idle import IdleSource
+from hackatimed.presence import Presence, PresenceSignals
 
 FILE = Path("/code/webapp/app.py")
 VSCODE = WindowFocus("app.py - webapp - Visual Studio Code", 7)
@@ -22,47 +22,55 @@ def resolve(focus: WindowFocus) -> Path | None:
     return FILE if focus == VSCODE else None
 
 
-def poller(clock: FakeClock, idle: IdleSource, source: FakeFocusSource) -> PresencePoller:
+def signals(clock: FakeClock, source: FakeFocusSource) -> PresenceSignals:
     signal = focused_file(source, resolve)
-    return PresencePoller(clock=clock, idle=idle, signals=[signal], interval_seconds=30.0)
+    return PresenceSignals(clock=clock, signals=[signal], every_seconds=30.0)
 
 
 def test_typing_into_an_editor_is_presence_at_the_last_input() -> None:
-    clock, idle, source = FakeClock(), FakeIdleSource(4.0), FakeFocusSource(VSCODE)
-    p = poller(clock, idle, source)
-    assert p.next_due() == clock.monotonic()  # at once, at start
-    assert p.poll() == Presence(FILE, clock.wall() - 4.0)
-    assert p.next_due() == clock.monotonic() + 30.0
+    clock, source = FakeClock(), FakeFocusSource(VSCODE)
+    assert signals(clock, source).look(4.0) == Presence(FILE, clock.wall() - 4.0)
 
 
 def test_nobody_there_means_the_window_is_not_even_read() -> None:
     clock, source = FakeClock(), FakeFocusSource(VSCODE)
-    for idle in (FakeIdleSource(31.0), FakeIdleSource(None)):
-        assert poller(clock, idle, source).poll() is None
+    look = signals(clock, source)
+    for idle in (31.0, None):
+        assert not look.typing(idle)
+        assert look.look(idle) is None
     assert source.asked == 0
 
 
 def test_another_window_or_none_is_no_presence() -> None:
-    clock, idle = FakeClock(), FakeIdleSource(0.0)
-    assert poller(clock, idle, FakeFocusSource(WindowFocus("Inbox - Firefox", 9))).poll() is None
-    assert poller(clock, idle, FakeFocusSource(None)).poll() is None
+    clock = FakeClock()
+    assert signals(clock, FakeFocusSource(WindowFocus("Inbox - Firefox", 9))).look(0.0) is None
+    assert signals(clock, FakeFocusSource(None)).look(0.0) is None
 
 
 def drive(
-    activity: Activity, focus: PresencePoller, clock: FakeClock, seconds: float
+    activity: Activity,
+    look: PresenceSignals,
+    idle: IdleSource,
+    clock: FakeClock,
+    seconds: float,
+    *,
+    tick_at: list[float],
 ) -> list[Edit]:
-    """What the daemon's loop does: sleep until the first thing due, poll, pop."""
+    """What the daemon's loop does: sleep until the first thing due; on its 30 s tick, ask the
+    idle source and, if someone typed, the signals; pop what is due."""
     out: list[Edit] = []
     end = clock.monotonic() + seconds
     while True:
-        dues = [d for d in (activity.next_due(), focus.next_due()) if d is not None]
-        due = min(dues)
+        due = min(d for d in (activity.next_due(), tick_at[0]) if d is not None)
         if due > end:
             clock.advance(end - clock.monotonic())
             return out
         clock.advance(max(0.0, due - clock.monotonic()))
-        if focus.next_due() <= clock.monotonic() and (seen := focus.poll()) is not None:
-            activity.present(seen.path, seen.at)
+        if tick_at[0] <= clock.monotonic():
+            tick_at[0] = clock.monotonic() + 30.0
+            idle_seconds = idle.idle_seconds()
+            if look.typing(idle_seconds) and (seen := look.look(idle_seconds)) is not None:
+                activity.present(seen.path, seen.at)
         out += activity.pop_due()
 
 
@@ -86,21 +94,21 @@ def test_minutes_before_a_first_save_become_keepalives_and_stop_with_the_input()
     clock, source = FakeClock(), FakeFocusSource(VSCODE)
     keyboard = Keyboard(clock)
     activity = Activity(clock=clock, idle=keyboard, keepalive_seconds=60, scope_of=str)
-    focus = poller(clock, keyboard, source)
+    look, tick_at = signals(clock, source), [clock.monotonic()]
     start = clock.wall()
-    beats = drive(activity, focus, clock, 300)  # typing for five minutes, nothing saved
+    beats = drive(activity, look, keyboard, clock, 300, tick_at=tick_at)  # typing, no save
     assert all(b.path == FILE and not b.is_write for b in beats)
     times = [b.at - start for b in beats]
-    assert times[0] == 0.0  # the first poll, at once
+    assert times[0] == 0.0  # the first tick, at once
     # Never two minutes apart (the server's cap), so all of it counts; no more than needed.
     assert max(b - a for a, b in itertools.pairwise(times)) <= 60.0
     assert 5 <= len(beats) <= 6
     # They leave, the editor still in focus. Nothing after their last input is credited.
     keyboard.typing = False
     left, polled = clock.wall(), source.asked
-    after = drive(activity, focus, clock, 1800)
+    after = drive(activity, look, keyboard, clock, 1800, tick_at=tick_at)
     assert all(b.at <= left for b in after)
-    assert activity.next_due() is None  # the keepalive timer ends; only the 30 s poll is left
+    assert activity.next_due() is None  # the keepalive timer ends; only the 30 s tick is left
     # The window is read while input is recent: once more (their input was 30 s old), no more.
     assert source.asked - polled == 1
 

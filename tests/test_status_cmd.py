@@ -111,9 +111,7 @@ def test_a_running_daemon_as_it_published_itself(tmp_path: Path, env: dict[str, 
     assert "  Reported:    10 s ago (the queue is read live)" in lines
 
 
-def test_the_focus_source_is_named_when_there_is_one(
-    tmp_path: Path, env: dict[str, str]
-) -> None:
+def test_the_focus_source_is_named_when_there_is_one(tmp_path: Path, env: dict[str, str]) -> None:
     published(tmp_path, focus_source="x11-active-window")
     code, out = run_status(tmp_path, env)
     assert code == 0

@@ -26,7 +26,7 @@ from hackatimed.focus import FocusSource, focused_file
 from hackatimed.focus_resolve import FocusResolver
 from hackatimed.idle import IdleSource
 from hackatimed.outbox import OUTBOX_FILE, Outbox
-from hackatimed.presence import PresencePoller, Signal
+from hackatimed.presence import PresenceSignals, Signal
 from hackatimed.sender import Sender, SenderState, wait_any
 from hackatimed.status import DaemonStatus, write_status
 from hackatimed.watcher import Watcher
@@ -36,10 +36,10 @@ log = logging.getLogger(__name__)
 # The bounded last send on SIGTERM: long enough for a batch or two, short enough that a
 # shutdown or logout is never held up by a dead network.
 LAST_SEND_SECONDS = 5.0
-STATUS_EVERY_SECONDS = 30.0
-# How often the presence signals (the editor in focus, VS Code's backups) are asked, while
-# someone is at the keyboard: the most typing before a first save can go unseen.
-PRESENCE_EVERY_SECONDS = 30.0
+# The periodic tick: the status is published (it is also on every change), and while someone
+# types, the presence signals (the editor in focus, VS Code's backups) are asked: the most
+# typing before a first save can go unseen. One timer for both: one wake-up at rest.
+TICK_SECONDS = 30.0
 
 
 class Daemon:
@@ -74,11 +74,8 @@ class Daemon:
         self._presence = (
             None
             if idle.name == "none"
-            else PresencePoller(
-                clock=clock,
-                idle=idle,
-                signals=self._presence_signals(),
-                interval_seconds=PRESENCE_EVERY_SECONDS,
+            else PresenceSignals(
+                clock=clock, signals=self._presence_signals(), every_seconds=TICK_SECONDS
             )
         )
         self._outbox = Outbox(
@@ -96,7 +93,7 @@ class Daemon:
         self._sender_task: asyncio.Task[None] | None = None
         self._sender_stop = asyncio.Event()
         self._watcher: Watcher | None = None
-        self._status_written = 0.0
+        self._tick_at = clock.monotonic()
         self._status_stale = False
         self._said_no_key = False
         self._last_sender_state: SenderState | None = None
@@ -113,7 +110,7 @@ class Daemon:
         )
         await asyncio.to_thread(self._watcher.start)
         self._start_sender()
-        await self._publish_status()
+        await self._tick()
         log.info(
             "hackatimed %s running: %d root(s), data in %s",
             __version__,
@@ -126,11 +123,10 @@ class Daemon:
                     reload.clear()
                     await self._reload()
                 await self._wait_for_work(stop, reload)
-                await self._poll_presence()
+                if self._clock.monotonic() >= self._tick_at:
+                    await self._tick()
                 await self._process(await self._activity.take_due())
-                if self._status_stale or (
-                    self._clock.wall() - self._status_written >= STATUS_EVERY_SECONDS
-                ):
+                if self._status_stale:
                     await self._publish_status()
         finally:
             await self._shutdown()
@@ -152,11 +148,9 @@ class Daemon:
         self._changed.set()
 
     async def _wait_for_work(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
-        dues = [self._activity.next_due(), self._presence_due()]
-        timeout = STATUS_EVERY_SECONDS
-        for due in dues:
-            if due is not None:
-                timeout = min(timeout, max(0.0, due - self._clock.monotonic()))
+        due = self._activity.next_due()
+        due = self._tick_at if due is None else min(due, self._tick_at)
+        timeout = max(0.0, due - self._clock.monotonic())
         self._changed.clear()
         await wait_any(timeout, stop, reload, self._changed)
 
@@ -192,17 +186,17 @@ class Daemon:
             return "off"
         return "none" if self._focus is None else self._focus.name
 
-    def _presence_due(self) -> float | None:
-        return None if self._presence is None else self._presence.next_due()
-
-    async def _poll_presence(self) -> None:
-        due = self._presence_due()
-        if self._presence is None or due is None or due > self._clock.monotonic():
-            return
-        # The idle source, the window and the process table may take milliseconds.
-        presence = await asyncio.to_thread(self._presence.poll)
-        if presence is not None:
-            self._activity.present(presence.path, presence.at)
+    async def _tick(self) -> None:
+        self._tick_at = self._clock.monotonic() + TICK_SECONDS
+        # An idle source may ask another process (D-Bus, ioreg): never on the loop's thread.
+        idle_seconds = await asyncio.to_thread(self._idle.idle_seconds)
+        self._write_status(idle_seconds, running=True)
+        presence = self._presence
+        if presence is not None and presence.typing(idle_seconds):
+            # The window, the process table, a folder listing: milliseconds, off the loop.
+            seen = await asyncio.to_thread(presence.look, idle_seconds)
+            if seen is not None:
+                self._activity.present(seen.path, seen.at)
 
     async def _process(self, edits: list[Edit]) -> None:
         if not edits:
@@ -363,7 +357,6 @@ class Daemon:
             write_status(self._config.storage.data_dir, status)
         except OSError as exc:
             log.warning("could not write the status file: %s", exc)
-        self._status_written = self._clock.wall()
 
 
 def run_daemon(

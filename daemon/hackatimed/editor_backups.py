@@ -9,7 +9,7 @@ a crash loses nothing. It lives in the product's user-data folder:
 and starts with one line naming the file: its URI, a space and JSON metadata (or the URI
 alone), then a newline, then the unsaved text. Only that first line is read here: which file
 is being typed into. A backup changed in the last interval, while the idle source shows input,
-is presence in that file (`presence.PresencePoller`).
+is presence in that file (`presence.PresenceSignals`).
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class FocusResolver:
         # A title means the same file for a while: remember it, but check it still exists.
         self._cache: OrderedDict[tuple[str, str], Path] = OrderedDict()
         # Walks that found nothing (a title naming a file outside the project: VS Code's own
-        # settings.json) and how many more times to skip them: a walk is milliseconds, a poll
+        # settings.json) and how many more times to skip them: a walk is milliseconds, a look
         # comes every 30 s, and the file may yet appear.
         self._missing: OrderedDict[tuple[Path, str], int] = OrderedDict()
 

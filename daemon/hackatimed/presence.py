@@ -1,10 +1,11 @@
-"""Presence in a file before it is saved: what the daemon asks, now and then, while someone
-types.
+"""Presence in a file before it is saved: what the daemon looks at, now and then, while
+someone types.
 
 A file watcher sees a save; many editors write nothing before it. Signals that name the file
 being typed into fill the gap: the focused editor window (`focus.focused_file`), VS Code's
-backups of unsaved changes (`editor_backups.BackupSignal`). Each is asked only while the idle
-source shows input in the last interval: a focused editor in front of an empty chair is not
+backups of unsaved changes (`editor_backups.BackupSignal`). The daemon looks at them on its
+periodic tick (the one that publishes its status, so no extra wake-up), and only when the idle
+source shows input since the last tick: a focused editor in front of an empty chair is not
 work, and nothing more is read while nobody is there.
 """
 
@@ -15,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hackatimed.clock import Clock
-from hackatimed.idle import IdleSource
 
-# A signal is given the wall-clock time from which a sign counts (the start of the interval)
-# and answers the file being worked on, or None.
+# A signal is given the wall-clock time from which a sign counts (the last tick) and answers
+# the file being worked on, or None.
 Signal = Callable[[float], Path | None]
 
 
@@ -30,38 +30,30 @@ class Presence:
     at: float
 
 
-class PresencePoller:
-    """Asks the signals, in order, every `interval_seconds`, while someone is at the keyboard.
-
-    The daemon sleeps until `next_due()` and calls `poll()` in a worker thread (the idle source,
-    the window and the process table may take milliseconds).
-    """
+class PresenceSignals:
+    """The signals, asked in order; the first to name a file wins."""
 
     def __init__(
-        self,
-        *,
-        clock: Clock,
-        idle: IdleSource,
-        signals: Sequence[Signal],
-        interval_seconds: float = 30.0,
+        self, *, clock: Clock, signals: Sequence[Signal], every_seconds: float = 30.0
     ) -> None:
+        """`every_seconds`: how often `look` is called; input older than that is not typing
+        now, and a sign older than that was seen at the last look already."""
         self._clock = clock
-        self._idle = idle
         self._signals = tuple(signals)
-        self._interval = interval_seconds
-        self._due = clock.monotonic()
+        self.every_seconds = every_seconds
 
-    def next_due(self) -> float:
-        return self._due
+    def typing(self, idle_seconds: float | None) -> bool:
+        """Whether input since the last look makes the signals worth asking."""
+        return idle_seconds is not None and idle_seconds <= self.every_seconds
 
-    def poll(self) -> Presence | None:
-        self._due = self._clock.monotonic() + self._interval
-        idle = self._idle.idle_seconds()
-        if idle is None or idle > self._interval:
+    def look(self, idle_seconds: float | None) -> Presence | None:
+        """Where the person is typing, given the idle source's answer; may take milliseconds
+        (a window, the process table, a folder listing): call it off the event loop."""
+        if idle_seconds is None or not self.typing(idle_seconds):
             return None
         now = self._clock.wall()
         for signal in self._signals:
-            path = signal(now - self._interval)
+            path = signal(now - self.every_seconds)
             if path is not None:
-                return Presence(path, now - max(0.0, idle))
+                return Presence(path, now - max(0.0, idle_seconds))
         return None
