@@ -141,3 +141,21 @@ def test_signals_are_asked_in_order_from_the_last_look() -> None:
     assert look.look(45.0) is None  # nobody typed since the last look: nothing is asked
     assert look.look(None) is None  # no idle source: nothing tells typing from an empty chair
     assert len(asked) == 2
+
+
+def test_a_failing_signal_is_skipped_and_said(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+
+    def broken(_since: float) -> Path | None:
+        raise ValueError("title café.py - secret-project")
+
+    def working(_since: float) -> Path | None:
+        return Path("/code/app/main.py")
+
+    look = PresenceSignals(clock=clock, signals=[broken, working])
+    assert look.look(1.0) == Presence(Path("/code/app/main.py"), clock.wall() - 1.0)
+    assert "ValueError" in caplog.text
+    assert "secret-project" not in caplog.text
+    caplog.clear()
+    assert look.look(1.0) is not None
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]  # said once

@@ -11,11 +11,14 @@ work, and nothing more is read while nobody is there.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hackatimed.clock import Clock
+
+log = logging.getLogger(__name__)
 
 # A signal is given the wall-clock time from which a sign counts (the last tick) and answers
 # the file being worked on, or None.
@@ -41,6 +44,7 @@ class PresenceSignals:
         self._clock = clock
         self._signals = tuple(signals)
         self.every_seconds = every_seconds
+        self._failures: set[str] = set()
 
     def typing(self, idle_seconds: float | None) -> bool:
         """Whether input since the last look makes the signals worth asking."""
@@ -53,7 +57,15 @@ class PresenceSignals:
             return None
         now = self._clock.wall()
         for signal in self._signals:
-            path = signal(now - self.every_seconds)
+            try:
+                path = signal(now - self.every_seconds)
+            except Exception as e:  # a hint, never a reason to stop the daemon
+                # The type only: a message could quote a window's title. Once, not every tick.
+                kind = type(e).__name__
+                level = logging.DEBUG if kind in self._failures else logging.WARNING
+                self._failures.add(kind)
+                log.log(level, "a presence signal failed (%s); asked again at each tick", kind)
+                continue
             if path is not None:
                 return Presence(path, now - max(0.0, idle_seconds))
         return None
