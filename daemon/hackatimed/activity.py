@@ -299,6 +299,10 @@ class Activity:
         elif self._tick_at is None:
             self._tick_at = now + self._keepalive
 
+    def use_idle(self, idle: IdleSource) -> None:
+        """Ask `idle` from now on (a desktop session that appeared after the daemon started)."""
+        self._idle = idle
+
     def next_due(self) -> float | None:
         dues = [d for d in (self._bursts.next_due(), self._tick_at) if d is not None]
         return min(dues) if dues else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
 from collections.abc import Mapping
 
@@ -12,12 +13,13 @@ from hackatimed.clock import SystemClock
 from hackatimed.config import Config, home_of, load_config, resolve_config_path
 from hackatimed.detect import HeartbeatBuilder
 from hackatimed.logs import setup_logging
+from hackatimed.session_env import DesktopSession
 
 log = logging.getLogger("hackatimed")
 
 
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from hackatimed.daemon import run_daemon
+    from hackatimed.daemon import Sources, run_daemon
     from hackatimed.editor_backups import backup_folders
     from hackatimed.focus import choose_focus_source
     from hackatimed.idle import choose_idle_source
@@ -34,8 +36,26 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         log.warning("%s", warning)
     clock = SystemClock()
     hostname = socket.gethostname()
-    idle = choose_idle_source(config.activity.system_idle, env=env)
-    focus = choose_focus_source(config.activity.window_focus, env=env)
+
+    def sources(c: Config, e: Mapping[str, str]) -> Sources:
+        return (
+            choose_idle_source(c.activity.system_idle, env=e),
+            choose_focus_source(c.activity.window_focus, env=e),
+        )
+
+    # A service started before the desktop: its variables, if the manager has them yet.
+    session = DesktopSession(env)
+    found = session.find()
+    if found is not None:
+        _export_for_xlib(found)
+    idle, focus = sources(config, found or env)
+
+    def desktop(c: Config) -> Sources | None:
+        later = session.find()
+        if later is None:
+            return None
+        _export_for_xlib(later)
+        return sources(c, later)
 
     def builder(c: Config) -> HeartbeatBuilder:
         return HeartbeatBuilder(c, clock=clock, home=home, hostname=hostname)
@@ -49,4 +69,12 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         focus=focus,
         home=home,
         backup_folders=backup_folders(home=home, env=env),
+        desktop=desktop if session.waiting else None,
     )
+
+
+def _export_for_xlib(env: Mapping[str, str]) -> None:
+    """libX11 takes the display's name as an argument, but finds its access cookie only in
+    this process's environment (XAUTHORITY), so that one variable is set here."""
+    if env.get("XAUTHORITY") and not os.environ.get("XAUTHORITY"):
+        os.environ["XAUTHORITY"] = env["XAUTHORITY"]

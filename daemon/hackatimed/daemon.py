@@ -40,6 +40,9 @@ LAST_SEND_SECONDS = 5.0
 # types, the presence signals (the editor in focus, VS Code's backups) are asked: the most
 # typing before a first save can go unseen. One timer for both: one wake-up at rest.
 TICK_SECONDS = 30.0
+# A daemon started before the desktop asks for it at each tick, then less often, down to this.
+DESKTOP_WAIT_MAX_SECONDS = 600.0
+Sources = tuple[IdleSource, FocusSource | None]
 
 
 class Daemon:
@@ -54,10 +57,13 @@ class Daemon:
         focus: FocusSource | None = None,
         home: Path | None = None,
         backup_folders: Sequence[Path] = (),
+        desktop: Callable[[Config], Sources | None] | None = None,
     ) -> None:
         """`focus`: the focused-window source, if this desktop has one; `home` expands `~`
         in window titles; `backup_folders`: where VS Code and its forks keep unsaved changes
-        (`editor_backups.backup_folders`)."""
+        (`editor_backups.backup_folders`); `desktop`: for a daemon started before the desktop
+        session, the idle and focus sources of the session once there is one (None until
+        then), asked now and then and at each reload."""
         self._config = config
         self._clock = clock
         self._idle = idle
@@ -70,14 +76,10 @@ class Daemon:
         self._focus = focus
         self._home = home or Path.home()
         self._backup_folders = tuple(backup_folders)
-        # Without an idle source nothing tells typing from an empty chair: no presence signals.
-        self._presence = (
-            None
-            if idle.name == "none"
-            else PresenceSignals(
-                clock=clock, signals=self._presence_signals(), every_seconds=TICK_SECONDS
-            )
-        )
+        self._presence = self._presence_for(idle)
+        self._desktop = desktop
+        self._desktop_wait = TICK_SECONDS
+        self._desktop_at = clock.monotonic() + TICK_SECONDS  # the caller has just asked
         self._outbox = Outbox(
             config.storage.data_dir / OUTBOX_FILE,
             clock=clock,
@@ -156,6 +158,33 @@ class Daemon:
 
     # -- presence before a save ---------------------------------------------------------------
 
+    def _presence_for(self, idle: IdleSource) -> PresenceSignals | None:
+        # Without an idle source nothing tells typing from an empty chair: no presence signals.
+        if idle.name == "none":
+            return None
+        signals = self._presence_signals()
+        return PresenceSignals(clock=self._clock, signals=signals, every_seconds=TICK_SECONDS)
+
+    async def _find_desktop(self, *, now: bool = False) -> None:
+        """A daemon started before the desktop session: has the session come since? Asked at
+        each tick at first, then less and less often (a server has no desktop, ever)."""
+        if self._desktop is None or (not now and self._clock.monotonic() < self._desktop_at):
+            return
+        self._desktop_at = self._clock.monotonic() + self._desktop_wait
+        self._desktop_wait = min(2 * self._desktop_wait, DESKTOP_WAIT_MAX_SECONDS)
+        found = await asyncio.to_thread(self._desktop, self._config)
+        if found is None:
+            return
+        self._desktop = None
+        self._idle, self._focus = found
+        self._activity.use_idle(self._idle)
+        self._presence = self._presence_for(self._idle)
+        log.info(
+            "desktop session found: idle time from %s, focused window from %s",
+            self._idle.name,
+            self._focus.name if self._focus is not None else "none",
+        )
+
     def _presence_signals(self) -> list[Signal]:
         """The editor window in focus, then VS Code's backups. Each asks the config of the
         moment (a reload may turn it off) and the builder's rules (through self)."""
@@ -188,6 +217,7 @@ class Daemon:
 
     async def _tick(self) -> None:
         self._tick_at = self._clock.monotonic() + TICK_SECONDS
+        await self._find_desktop()
         # An idle source may ask another process (D-Bus, ioreg): never on the loop's thread.
         idle_seconds = await asyncio.to_thread(self._idle.idle_seconds)
         self._write_status(idle_seconds, running=True)
@@ -290,6 +320,7 @@ class Daemon:
             self._watcher.rules_changed()
         await self._stop_sender()
         self._start_sender()
+        await self._find_desktop(now=True)
         log.info("configuration reloaded: %d root(s)", len(new.watch.roots))
         await self._publish_status()
 
@@ -369,6 +400,7 @@ def run_daemon(
     focus: FocusSource | None = None,
     home: Path | None = None,
     backup_folders: Sequence[Path] = (),
+    desktop: Callable[[Config], Sources | None] | None = None,
 ) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP reloads the configuration. Returns the exit status."""
 
@@ -389,6 +421,7 @@ def run_daemon(
             focus=focus,
             home=home,
             backup_folders=backup_folders,
+            desktop=desktop,
         )
         await daemon.run(stop, reload)
 
