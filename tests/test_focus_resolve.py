@@ -372,3 +372,11 @@ def test_a_terminal_editor_counts_only_when_the_title_speaks_of_it(home: Path) -
     nano = proc("nano", "main.go", cwd=other, started=9.0)
     assert on(home, "me@box: ~/code/webapp", server, vim, nano) == app / "app.py"
     assert on(home, "me@box: ~/code/other", server, vim, nano) == other / "main.go"
+
+
+def test_an_editor_without_a_command_line(home: Path) -> None:
+    """A process whose command line cannot be read (a zombie, another user's) has none."""
+    app = home / "code" / "webapp"
+    vim = ProcessInfo("vim", (), 1.0, app, PID)
+    assert on(home, "me@box: ~/code/webapp", proc("xterm"), vim) is None  # nothing names a file
+    assert on(home, "app.py - vim", proc("xterm"), vim) == app / "app.py"

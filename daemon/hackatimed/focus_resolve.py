@@ -116,7 +116,8 @@ class FocusResolver:
 
     def _mentions(self, title: str, editor: ProcessInfo) -> bool:
         lowered = title.lower()
-        names = {editor.name.lower(), os.path.basename(editor.cmdline[0]).lower()}
+        program = editor.cmdline[0] if editor.cmdline else ""
+        names = {editor.name.lower(), os.path.basename(program).lower()}
         if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", lowered) for n in names if n):
             return True
         places = [p for p in (editor.cwd, *_arguments(editor)) if p is not None]
