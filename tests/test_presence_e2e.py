@@ -6,8 +6,9 @@ Hackatime on 127.0.0.1."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from daemon_proc import DaemonProcess, clean_env, write_config
 from fakeserver import FakeHackatime
 from gitrepo import make_repo
+from hackatimed.status import read_status
 from xserver import FakeWindowManager, Xvfb
 from xserver import xvfb_fixture as xvfb_fixture  # the `xvfb` fixture: pytest finds it here
 
@@ -41,9 +43,16 @@ def editor_process(folder: Path, name: str, cwd: Path) -> subprocess.Popen[bytes
 
 
 def run_daemon_until_a_heartbeat(
-    tmp_path: Path, xvfb: Xvfb, home: Path, root: Path, *, activity: str
+    tmp_path: Path,
+    xvfb: Xvfb,
+    home: Path,
+    root: Path,
+    *,
+    activity: str,
+    meanwhile: Callable[[DaemonProcess, Path], None] = lambda _daemon, _config: None,
 ) -> tuple[FakeHackatime, str]:
-    """A daemon whose idle source is the X server, with someone at its keyboard."""
+    """A daemon whose idle source is the X server, with someone at its keyboard; `meanwhile`
+    runs once it watches (given the daemon and its config file)."""
     if shutil.which("xdotool") is None:
         pytest.skip("xdotool is not installed")
     fake = FakeHackatime(keys=[KEY])
@@ -60,6 +69,7 @@ def run_daemon_until_a_heartbeat(
         subprocess.run(["xdotool", "mousemove", "3", "4"], env=env, check=True)
         with DaemonProcess(["run", "--config", str(config)], env=env) as daemon:
             daemon.wait_for_line(f"watching {root}")
+            meanwhile(daemon, config)
             fake.wait_until(lambda f: len(f.heartbeats) >= 1, within=30)
             assert daemon.stop() == 0, daemon.output()
     assert KEY not in daemon.output()
@@ -110,3 +120,35 @@ def test_vs_code_backups_count_before_the_first_save(tmp_path: Path, xvfb: Xvfb)
     assert hb["is_write"] is False
     assert hb["project"] == "webapp" and hb["language"] == "Python"
     assert hb["lines"] == 1  # the file on disk, not the backup's unsaved text
+
+
+def test_window_focus_turned_on_at_a_reload(
+    tmp_path: Path, xvfb: Xvfb, wm: FakeWindowManager
+) -> None:
+    home = tmp_path / "home"
+    root = home / "code"
+    repo = make_repo(root / "webapp", branch="main", files={"src/app.py": "print('hi')\n"})
+    gedit = editor_process(tmp_path / "bin", "gedit", cwd=home)
+
+    def turn_it_on(daemon: DaemonProcess, config: Path) -> None:
+        daemon.wait_for_line(" running: ")  # logged after the first tick wrote the status
+        status = read_status(tmp_path / "d")
+        assert status is not None and status.focus_source == "off"
+        config.write_text(
+            config.read_text().replace('window_focus = "off"', 'window_focus = "auto"')
+        )
+        daemon.signal(signal.SIGHUP)
+        daemon.wait_for_line("configuration reloaded")
+
+    try:
+        wm.activate(wm.window(net_wm_name="app.py (~/code/webapp/src) - gedit", pid=gedit.pid))
+        activity = 'system_idle = "auto"\nwindow_focus = "off"\neditor_backups = "off"\n'
+        fake, output = run_daemon_until_a_heartbeat(
+            tmp_path, xvfb, home, root, activity=activity, meanwhile=turn_it_on
+        )
+    finally:
+        gedit.kill()
+        gedit.wait()
+    assert fake.heartbeats[0]["entity"] == str(repo / "src" / "app.py")
+    # Nothing was read while it was off: the only heartbeat comes after the reload.
+    assert output.index("configuration reloaded") < output.index("heartbeat ")

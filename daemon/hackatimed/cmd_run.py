@@ -38,9 +38,12 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     hostname = socket.gethostname()
 
     def sources(c: Config, e: Mapping[str, str]) -> Sources:
+        # The focus source is found whatever activity.window_focus says: it reads nothing until
+        # asked, the daemon asks it only while the setting is "auto", and a reload may turn the
+        # setting on.
         return (
             choose_idle_source(c.activity.system_idle, env=e),
-            choose_focus_source(c.activity.window_focus, env=e),
+            choose_focus_source("auto", env=e),
         )
 
     # A service started before the desktop: its variables, if the manager has them yet.

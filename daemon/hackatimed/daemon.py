@@ -215,9 +215,9 @@ class Daemon:
             return "off"
         return "none" if self._focus is None else self._focus.name
 
-    async def _tick(self) -> None:
+    async def _tick(self, *, desktop_now: bool = False) -> None:
         self._tick_at = self._clock.monotonic() + TICK_SECONDS
-        await self._find_desktop()
+        await self._find_desktop(now=desktop_now)
         # An idle source may ask another process (D-Bus, ioreg): never on the loop's thread.
         idle_seconds = await asyncio.to_thread(self._idle.idle_seconds)
         self._write_status(idle_seconds, running=True)
@@ -320,9 +320,10 @@ class Daemon:
             self._watcher.rules_changed()
         await self._stop_sender()
         self._start_sender()
-        await self._find_desktop(now=True)
         log.info("configuration reloaded: %d root(s)", len(new.watch.roots))
-        await self._publish_status()
+        # At once, not at the next tick: the status shows the new settings, a desktop that came
+        # meanwhile is found, and a signal just turned on is asked.
+        await self._tick(desktop_now=True)
 
     async def _shutdown(self) -> None:
         log.info("stopping: saving pending heartbeats")
