@@ -591,7 +591,7 @@ def test_wakatime_api_url_gives_the_base_url(
             "http:// for waka.example",
         ),
         ("[settings]\nexclude =\n    ^ok$\n    (unclosed\n", "'(unclosed' is not a valid regex"),
-        ("[settings]\nhide_branch_names =\n    ^/secret/\n", "hides branch names for every file"),
+        ("[settings]\nhide_branch_names =\n    (bad\n", "branch names are hidden for every file"),
         ("[settings]\nexclude_unknown_project = maybe\n", "exclude_unknown_project"),
         ("[projectmap]\n(bad = x\n", "'(bad' is not a valid regex"),
         (b"[settings]\napi_key = \xff\n", "not UTF-8"),
@@ -626,6 +626,28 @@ def test_wakatime_cfg_is_read_as_wakatime_cli_reads_it(load: Load, home: Path) -
     assert config.watch.exclude_regex == ("^/tmp/",)
     assert config.project_map == (ProjectMapping(name="ab", pattern="^/w/(?:A|b)/"),)
     assert config.warnings == ()
+
+
+def test_wakatime_cfg_hide_patterns_are_kept_as_patterns(load: Load, home: Path) -> None:
+    waka(
+        home,
+        "[settings]\nhide_file_names =\n    /secret/\n    \\.env$\nhide_branch_names = false\n"
+        "hide_project_names =\n    ^client-\nhide_dependencies =\n    .*\n",
+    )
+    privacy = load(None, extra_roots=[home / "code"]).privacy
+    assert privacy.hide_file_names == ("/secret/", "\\.env$")
+    assert privacy.hide_project_names == ("^client-",)
+    assert privacy.hide_branch_names is False
+    assert privacy.hide_dependencies is True
+
+
+def test_the_toml_wins_over_wakatime_cfg_patterns(
+    load: Load, cfg: Callable[[str], Path], home: Path
+) -> None:
+    waka(home, "[settings]\nhide_file_names =\n    /secret/\n")
+    config = load(cfg("[privacy]\nhide_file_names = false\n"), extra_roots=[home / "code"])
+    assert config.privacy.hide_file_names is False
+    assert "overrides the `hide_file_names` patterns in" in config.warnings[0]
 
 
 def test_wakatime_home_moves_the_file(load: Load, home: Path, tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ from hackatimed.config_values import (
     WatchConfig,
 )
 from hackatimed.errors import ConfigError
-from hackatimed.heartbeat import PrivacyRules
+from hackatimed.heartbeat import Hide, PrivacyRules
 from hackatimed.wakatime_cfg import HACKATIME_SUFFIX, WakatimeSettings, read_wakatime_cfg
 
 __all__ = [
@@ -340,17 +340,18 @@ class _Builder:
             raise ConfigError(f"{where()}: {root} is not a folder; list folders to watch.")
 
     def privacy(self) -> PrivacyConfig:
-        from_waka: dict[str, bool] = {}
+        from_waka: dict[str, Hide] = {}
         for name in (*(f.name for f in fields(PrivacyRules)), "exclude_unknown_project"):
-            theirs: bool | None = getattr(self.waka, name)
+            theirs: Hide | None = getattr(self.waka, name)
             if theirs is None:
                 continue
             if f"privacy.{name}" not in self.values:
                 from_waka[name] = theirs
             elif theirs and not self.values[f"privacy.{name}"]:
+                what = f"`{name} = true`" if theirs is True else f"the `{name}` patterns"
                 self.warnings.append(
                     f"{self.src.at(('privacy', name))}`privacy.{name} = false` overrides "
-                    f"`{name} = true` in {self.waka.path}."
+                    f"{what} in {self.waka.path}."
                 )
         return PrivacyConfig(**{**self.given("privacy", PrivacyConfig), **from_waka})
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from hackatimed.config_schema import DEFAULT_API_URL
-from hackatimed.heartbeat import DependenciesFormat, PrivacyRules
+from hackatimed.heartbeat import DependenciesFormat, Hide, PrivacyRules
 
 
 class ApiKey:
@@ -80,9 +80,10 @@ class ActivityConfig:
 
 @dataclass(frozen=True, slots=True)
 class PrivacyConfig:
-    hide_file_names: bool = False
-    hide_project_names: bool = False
-    hide_branch_names: bool = False
+    # The TOML says true or false; ~/.wakatime.cfg may list patterns (`heartbeat.Hide`).
+    hide_file_names: Hide = False
+    hide_project_names: Hide = False
+    hide_branch_names: Hide = False
     hide_dependencies: bool = False
     exclude_projects: tuple[str, ...] = ()
     exclude_unknown_project: bool = False

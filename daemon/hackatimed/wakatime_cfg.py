@@ -9,9 +9,11 @@ Rules follow wakatime-cli where hackatimed can honour them:
   wakatime-cli, their users match them case-insensitively (`re.IGNORECASE`). A pattern that does
   not compile is dropped with a warning. `include` keeps wakatime-cli's meaning: a path it
   matches is tracked even when an `exclude` pattern matches it too.
-- `hide_file_names`, `hide_project_names`, `hide_branch_names`, `hide_dependencies` are `true`,
-  `false`, or a list of path regexes. hackatimed has no per-path hiding, so a list means "hide
-  everywhere" (never less than what was asked), with a warning saying so.
+- `hide_file_names`, `hide_project_names`, `hide_branch_names` are `true`, `false`, or a list
+  of regexes, matched as wakatime-cli matches them: against the file's path, the project's name,
+  the branch's name (`heartbeat.apply_privacy`). A pattern that does not compile makes the
+  switch hide everything (never less than what was asked), with a warning.
+  `hide_dependencies` (hackatimed's own) is `true` or `false`; a list means `true`.
 - Only `=` separates a key from its value, so a regex key may hold `:` (as in `(?:a|b)`).
 """
 
@@ -21,6 +23,8 @@ import configparser
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hackatimed.heartbeat import Hide
 
 HACKATIME_SUFFIX = "/hackatime/v1"
 # Endpoint tails that old plugin setups left in api_url; wakatime-cli strips them too.
@@ -47,9 +51,9 @@ class WakatimeSettings:
     hostname: str | None = None
     exclude: tuple[str, ...] = ()
     include: tuple[str, ...] = ()
-    hide_file_names: bool | None = None
-    hide_project_names: bool | None = None
-    hide_branch_names: bool | None = None
+    hide_file_names: Hide | None = None
+    hide_project_names: Hide | None = None
+    hide_branch_names: Hide | None = None
     hide_dependencies: bool | None = None
     exclude_unknown_project: bool | None = None
     project_map: tuple[tuple[str, str], ...] = ()  # (regex, project name with {0}-style groups)
@@ -114,7 +118,7 @@ def _settings(path: Path, parser: configparser.ConfigParser) -> WakatimeSettings
                 return value
         return None
 
-    def hide(name: str) -> bool | None:
+    def hide(name: str) -> Hide | None:
         return _hide(path, name, get(name), warnings)
 
     api_url = get("api_url")
@@ -127,7 +131,7 @@ def _settings(path: Path, parser: configparser.ConfigParser) -> WakatimeSettings
     hide_file_names = hide("hide_file_names")
     hide_project_names = hide("hide_project_names")
     hide_branch_names = hide("hide_branch_names")
-    hide_dependencies = hide("hide_dependencies")
+    hide_dependencies = _hides_all(hide("hide_dependencies"))
     exclude_unknown_project = _bool(path, "exclude_unknown_project", raw, warnings)
     project_map = _project_map(path, parser, warnings)
     return WakatimeSettings(
@@ -147,19 +151,30 @@ def _settings(path: Path, parser: configparser.ConfigParser) -> WakatimeSettings
     )
 
 
-def _hide(path: Path, name: str, value: str | None, warnings: list[str]) -> bool | None:
+def _hide(path: Path, name: str, value: str | None, warnings: list[str]) -> Hide | None:
     if value is None:
         return None
     if value.lower() in ("true", "false"):
         return value.lower() == "true"
-    patterns = [line.strip() for line in value.splitlines() if line.strip()]
-    if patterns != [".*"]:
-        what = name.removeprefix("hide_").replace("_", " ")
-        warnings.append(
-            f"{path}: {name} lists path patterns; hackatimed cannot hide per path, so it hides "
-            f"{what} for every file. Set {name} = true or false there to silence this."
-        )
-    return True
+    patterns = tuple(line.strip() for line in value.splitlines() if line.strip())
+    if patterns == (".*",):
+        return True
+    for pattern in patterns:
+        try:
+            re.compile(pattern, re.IGNORECASE)
+        except re.error:
+            what = name.removeprefix("hide_").replace("_", " ")
+            warnings.append(
+                f"{path}: {name}: {pattern!r} is not a valid regex, so {what} are hidden for "
+                "every file until it is fixed."
+            )
+            return True
+    return patterns
+
+
+def _hides_all(rule: Hide | None) -> bool | None:
+    """hide_dependencies has no patterns: a list of them can only mean "hide"."""
+    return rule if rule is None or isinstance(rule, bool) else True
 
 
 def _bool(path: Path, name: str, raw: dict[str, str], warnings: list[str]) -> bool | None:
