@@ -31,15 +31,17 @@ pytestmark = pytest.mark.timeout(90)
 
 
 def run_daemon(
-    tmp_path: Path, privacy: str, make: dict[str, str], control: str
+    tmp_path: Path, privacy: str, make: dict[str, str], control: str, *, waka: str = ""
 ) -> tuple[list[RecordedRequest], str]:
-    """Start a daemon with `[privacy]` set as given, write each file of `make` (path under the
-    root -> content) and then `control` (public-app/main.py), wait until `control` arrives, stop
-    the daemon (which sends whatever is left) and return every request the server saw, and the
-    daemon's log."""
+    """Start a daemon with `[privacy]` set as given (and `waka` as ~/.wakatime.cfg), write each
+    file of `make` (path under the root -> content) and then `control` (public-app/main.py),
+    wait until `control` arrives, stop the daemon (which sends whatever is left) and return
+    every request the server saw, and the daemon's log."""
     fake = FakeHackatime(keys=[KEY])
     home = tmp_path / "home"
     home.mkdir()
+    if waka:
+        (home / ".wakatime.cfg").write_text(waka)
     root = tmp_path / "code"
     make_repo(
         root / "zz-folder",
@@ -169,3 +171,25 @@ def test_excluded_and_unknown_projects_send_nothing(tmp_path: Path) -> None:
     assert [h["entity"] for h in sent(requests)] == [str(tmp_path / "code/public-app/main.py")]
     for secret in ("secret-client", "billing", "loose-notes", "todo.py", "scratch"):
         assert secret not in text
+
+
+def test_wakatime_cfg_patterns_hide_only_what_they_match(tmp_path: Path) -> None:
+    """A WakaTime user's `hide_file_names` list: the secret folder's file is hidden, the
+    control file in another project goes out whole."""
+    requests, log = run_daemon(
+        tmp_path,
+        "",
+        SECRET_FILE,
+        "public-app/main.py",
+        waka="[settings]\nhide_file_names =\n    /ZZ-FOLDER/\n    \\.env$\n",
+    )
+    text = wire_text(requests)
+    for secret in (FILE_STEM, "zz-folder", DEPENDENCY):
+        assert secret not in text
+    heartbeats = sent(requests)
+    (hidden,) = [h for h in heartbeats if not is_control(h)]
+    assert hidden["entity"] == "HIDDEN.py" and "lines" not in hidden
+    (control,) = [h for h in heartbeats if is_control(h)]
+    assert control["entity"] == str(tmp_path / "code/public-app/main.py")
+    assert control["project"] == "public-app" and control["lines"] == 1
+    assert "cannot hide per path" not in log
