@@ -19,15 +19,14 @@ from hackatimed.activity import Activity, Edit, editor_buffer
 from hackatimed.api import HackatimeClient
 from hackatimed.changes import FileChange
 from hackatimed.clock import Clock, local_date
-from hackatimed.config import ActivityConfig, Config
+from hackatimed.config import Config
 from hackatimed.detect import HeartbeatBuilder
-from hackatimed.editor_backups import BackupSignal
-from hackatimed.focus import FocusSource, focused_file
-from hackatimed.focus_resolve import FocusResolver
+from hackatimed.focus import FocusSource
 from hackatimed.idle import IdleSource
 from hackatimed.outbox import OUTBOX_FILE, Outbox
-from hackatimed.presence import PresenceSignals, Signal
+from hackatimed.presence import PresenceSignals
 from hackatimed.sender import Sender, SenderState, wait_any
+from hackatimed.signals import daemon_signals
 from hackatimed.status import DaemonStatus, write_status
 from hackatimed.watcher import Watcher
 
@@ -162,7 +161,14 @@ class Daemon:
         # Without an idle source nothing tells typing from an empty chair: no presence signals.
         if idle.name == "none":
             return None
-        signals = self._presence_signals()
+        signals = daemon_signals(
+            focus=self._focus,
+            # Through self: a reload replaces the config and the builder.
+            config=lambda: self._config,
+            builder=lambda: self._builder,
+            home=self._home,
+            backup_folders=self._backup_folders,
+        )
         return PresenceSignals(clock=self._clock, signals=signals, every_seconds=TICK_SECONDS)
 
     async def _find_desktop(self, *, now: bool = False) -> None:
@@ -184,31 +190,6 @@ class Daemon:
             self._idle.name,
             self._focus.name if self._focus is not None else "none",
         )
-
-    def _presence_signals(self) -> list[Signal]:
-        """The editor window in focus, then VS Code's backups. Each asks the config of the
-        moment (a reload may turn it off) and the builder's rules (through self)."""
-        signals: list[Signal] = []
-        if self._focus is not None:
-            resolver = FocusResolver(
-                roots=lambda: self._config.watch.roots,
-                accepts=lambda path: self._builder.accepts(path),
-                ignores_dir=lambda path: self._builder.ignore.ignores_dir(path),
-                home=self._home,
-            )
-            in_focus = focused_file(self._focus, resolver)
-            signals.append(self._unless_off(lambda a: a.window_focus, in_focus))
-        backups = BackupSignal(
-            folders=lambda: self._backup_folders, accepts=lambda p: self._builder.accepts(p)
-        )
-        signals.append(self._unless_off(lambda a: a.editor_backups, backups))
-        return signals
-
-    def _unless_off(self, switch: Callable[[ActivityConfig], str], signal: Signal) -> Signal:
-        def checked(since: float) -> Path | None:
-            return None if switch(self._config.activity) == "off" else signal(since)
-
-        return checked
 
     def _focus_name(self) -> str:
         if self._config.activity.window_focus == "off":
