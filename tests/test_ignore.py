@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from hackatimed.config import WatchConfig
 from hackatimed.ignore import IgnoreReason, IgnoreRules, is_rule_file
+from hackatimed.ignore_spec import git_excludes_file
 
 GIT_ENV = {
     **os.environ,
@@ -485,3 +487,55 @@ def test_innermost_root_decides(code: Path) -> None:
     rules = IgnoreRules(roots=[code, inner], exclude=["/x.md"])
     assert rules.ignores_file(inner / "x.md") is not None  # anchored to the inner root
     assert rules.ignores_file(inner / "y.md") is None
+
+
+# -- git's global excludes (core.excludesFile) --------------------------------------------------
+
+
+def test_git_global_excludes_apply_inside_repositories_as_git_applies_them(
+    code: Path, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text("[core]\n\texcludesFile = ~/.gitignore_global\n")
+    (home / ".gitignore_global").write_text("*.bak2\n.idea/\nnotes-*.md\n")
+    with (repo / ".gitignore").open("a") as f:
+        f.write("!keep.bak2\n")  # a repository's own rule beats the global one
+    make(repo, "a.bak2", "keep.bak2", ".idea/workspace.xml", "notes-mine.md", "src/main.py")
+    make(code, "loose/b.bak2")
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    rules = IgnoreRules.from_config(WatchConfig(roots=(code,)), home=home)
+    paths = [repo / n for n in ("a.bak2", "keep.bak2", ".idea", "notes-mine.md", "src/main.py")]
+    oracle = {k: v for k, v in GIT_ENV.items() if k != "GIT_CONFIG_GLOBAL"} | {"HOME": str(home)}
+    rels = [str(p.relative_to(repo)) + ("/" if p.is_dir() else "") for p in paths]
+    out = subprocess.run(
+        ["git", "-C", str(repo), "check-ignore", "--stdin"],
+        input="\n".join(rels) + "\n",
+        capture_output=True,
+        text=True,
+        env=oracle,
+        check=False,
+    )
+    expected = {repo / line.rstrip("/") for line in out.stdout.splitlines()}
+    assert expected == {repo / "a.bak2", repo / ".idea", repo / "notes-mine.md"}
+    for path in paths:
+        assert (reason(rules, path) is not None) == (path in expected), path
+    hit = rules.ignores_file(repo / "a.bak2")
+    assert hit is not None and hit.source == home / ".gitignore_global"
+    # Outside any repository git has no say, its global file neither.
+    assert rules.ignores_file(code / "loose" / "b.bak2") is None
+
+
+def test_git_global_excludes_default_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    home = tmp_path / "home"
+    home.mkdir()
+    assert git_excludes_file(home) is None  # no config, no default file
+    default = home / ".config" / "git" / "ignore"
+    default.parent.mkdir(parents=True)
+    default.write_text("*.tmp2\n")
+    assert git_excludes_file(home) == default

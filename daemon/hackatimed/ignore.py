@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from hackatimed.ignore_builtins import builtin_file, builtin_folder, folder_kind
-from hackatimed.ignore_spec import Spec, info_exclude_path, read_spec
+from hackatimed.ignore_spec import Spec, git_excludes_file, info_exclude_path, read_spec
 
 if TYPE_CHECKING:
     from hackatimed.config import WatchConfig
@@ -115,9 +115,12 @@ class IgnoreRules:
         include_regex: Sequence[str] = (),
         respect_gitignore: bool = True,
         home: Path | None = None,
+        git_excludes: Path | None = None,
         max_cached_folders: int = 50_000,
     ) -> None:
-        """`home` expands `~` in exclude/include patterns (this module reads no environment)."""
+        """`home` expands `~` in exclude/include patterns (this module reads no environment).
+        `git_excludes`: git's own global excludes file (`core.excludesFile`,
+        `ignore_spec.git_excludes_file`), which applies inside every repository, last."""
         root_paths = sorted({os.path.abspath(r) for r in roots}, key=len, reverse=True)
         home_str = os.path.abspath(home) if home is not None else None
         self._roots = tuple(
@@ -134,7 +137,9 @@ class IgnoreRules:
         self._respect_gitignore = respect_gitignore
         self._max_cached = max(16, max_cached_folders)
         self._folders: dict[str, _Folder] = {}
-        self._info_excludes: dict[str, Spec | None] = {}  # repo root -> its info/exclude
+        # repo root -> its info/exclude, then the global excludes, each read for that root
+        self._info_excludes: dict[str, tuple[Spec, ...]] = {}
+        self._git_excludes = os.fspath(git_excludes) if git_excludes is not None else None
         self._lock = threading.Lock()
 
     @classmethod
@@ -148,6 +153,7 @@ class IgnoreRules:
             include_regex=watch.include_regex,
             respect_gitignore=watch.respect_gitignore,
             home=home,
+            git_excludes=git_excludes_file(home) if watch.respect_gitignore and home else None,
         )
 
     def ignores_dir(self, path: Path) -> bool:
@@ -207,7 +213,11 @@ class IgnoreRules:
             folder = target
         with self._lock:
             # A linked worktree's info/exclude lives in the main repository's .git folder.
-            shared = [r for r, s in self._info_excludes.items() if s and s.source == target]
+            shared = [
+                r
+                for r, specs in self._info_excludes.items()
+                if any(s.source == target for s in specs)
+            ]
             for stale in [folder, *shared]:
                 self._drop_below(stale)
 
@@ -300,11 +310,14 @@ class IgnoreRules:
         return None
 
     def _info_exclude(self, repo: str) -> tuple[Spec, ...]:
+        """info/exclude, then the global excludes: both relative to the repository's root."""
         if repo not in self._info_excludes:
             source = info_exclude_path(repo)
-            self._info_excludes[repo] = read_spec(source, repo) if source else None
-        spec = self._info_excludes[repo]
-        return (spec,) if spec is not None else ()
+            found = [read_spec(source, repo) if source else None]
+            if self._git_excludes is not None:
+                found.append(read_spec(self._git_excludes, repo))
+            self._info_excludes[repo] = tuple(s for s in found if s is not None)
+        return self._info_excludes[repo]
 
 
 _RULE_FILES = frozenset({".gitignore", "pyvenv.cfg", "CACHEDIR.TAG"})

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
@@ -129,3 +131,24 @@ def info_exclude_path(repo: str) -> str | None:
     except OSError:
         pass  # a submodule: its git folder is its own common folder
     return os.path.join(gitdir, "info", "exclude")
+
+
+def git_excludes_file(home: Path) -> Path | None:
+    """git's global excludes file: `core.excludesFile` as git itself reads it (system and
+    global config, `~` expanded), else its default `~/.config/git/ignore`; None if neither is
+    there. git runs with `home` as HOME, outside any repository."""
+    try:
+        done = subprocess.run(
+            ["git", "config", "--path", "--get", "core.excludesFile"],
+            cwd=os.path.abspath(os.sep),
+            env={**os.environ, "HOME": os.fspath(home)},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        value = done.stdout.strip() if done.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):  # no git: no global excludes either
+        return None
+    path = Path(value) if value else home / ".config" / "git" / "ignore"
+    return path if path.is_absolute() and path.is_file() else None
