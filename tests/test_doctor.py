@@ -275,3 +275,10 @@ def test_a_broken_config_is_the_one_line(setup: Setup) -> None:
     assert lines[0].startswith(f"FAIL  config        {setup.config}:4: ")
     assert "watch.roots" in lines[0]
     assert len(lines) == 2 and lines[1].startswith("      fix: ")
+
+
+def test_the_focused_window_is_not_read_without_idle_time(setup: Setup) -> None:
+    code, lines = setup.doctor(idle=lambda config, env: FakeIdleSource(name="none"))
+    assert code == 0
+    want = "ok    focus         focused window not read: it needs the idle time (above)"
+    assert want in lines

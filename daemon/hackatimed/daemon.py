@@ -194,7 +194,8 @@ class Daemon:
     def _focus_name(self) -> str:
         if self._config.activity.window_focus == "off":
             return "off"
-        return "none" if self._focus is None else self._focus.name
+        # Without an idle source there are no presence signals: the window is not read.
+        return "none" if self._focus is None or self._presence is None else self._focus.name
 
     async def _tick(self, *, desktop_now: bool = False) -> None:
         self._tick_at = self._clock.monotonic() + TICK_SECONDS

@@ -92,8 +92,9 @@ def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine
     found += _roots(config)
     published = read_status(config.storage.data_dir)
     found.append(_watch_limit(config, home, machine, published))
-    found.append(_idle(config, env, machine, published))
-    found.append(_focus(config, env, machine, published))
+    idle_check = _idle(config, env, machine, published)
+    found.append(idle_check)
+    found.append(_focus(config, env, machine, published, idle=idle_check.outcome == "ok"))
     found.append(_service(home, machine, published))
     return found
 
@@ -247,10 +248,19 @@ def _idle(
 
 
 def _focus(
-    config: Config, env: Mapping[str, str], machine: Machine, published: DaemonStatus | None
+    config: Config,
+    env: Mapping[str, str],
+    machine: Machine,
+    published: DaemonStatus | None,
+    *,
+    idle: bool,
 ) -> Check:
+    """`idle`: whether the idle check found a source (or was turned off on purpose)."""
     if config.activity.window_focus == "off":
         return Check("focus", "ok", "focused window not read (activity.window_focus off)")
+    if not idle or config.activity.system_idle == "off":
+        # Without idle time a focused editor cannot be told from an empty chair.
+        return Check("focus", "ok", "focused window not read: it needs the idle time (above)")
     name, ran = _source(
         published,
         running=lambda p: p.focus_source,
