@@ -4,6 +4,7 @@ keepalives; which desktops get a focus source."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,31 +48,32 @@ def test_another_window_or_none_is_no_presence() -> None:
     assert signals(clock, FakeFocusSource(None)).look(0.0) is None
 
 
-def drive(
-    activity: Activity,
-    look: PresenceSignals,
-    idle: IdleSource,
-    clock: FakeClock,
-    seconds: float,
-    *,
-    tick_at: list[float],
-) -> list[Edit]:
+@dataclass
+class Loop:
     """What the daemon's loop does: sleep until the first thing due; on its 30 s tick, ask the
     idle source and, if someone typed, the signals; pop what is due."""
-    out: list[Edit] = []
-    end = clock.monotonic() + seconds
-    while True:
-        due = min(d for d in (activity.next_due(), tick_at[0]) if d is not None)
-        if due > end:
-            clock.advance(end - clock.monotonic())
-            return out
-        clock.advance(max(0.0, due - clock.monotonic()))
-        if tick_at[0] <= clock.monotonic():
-            tick_at[0] = clock.monotonic() + 30.0
-            idle_seconds = idle.idle_seconds()
-            if look.typing(idle_seconds) and (seen := look.look(idle_seconds)) is not None:
-                activity.present(seen.path, seen.at)
-        out += activity.pop_due()
+
+    activity: Activity
+    look: PresenceSignals
+    idle: IdleSource
+    clock: FakeClock
+    tick_at: float = 0.0
+
+    def run(self, seconds: float) -> list[Edit]:
+        out: list[Edit] = []
+        end = self.clock.monotonic() + seconds
+        while True:
+            due = min(d for d in (self.activity.next_due(), self.tick_at) if d is not None)
+            if due > end:
+                self.clock.advance(end - self.clock.monotonic())
+                return out
+            self.clock.advance(max(0.0, due - self.clock.monotonic()))
+            if self.tick_at <= self.clock.monotonic():
+                self.tick_at = self.clock.monotonic() + 30.0
+                idle = self.idle.idle_seconds()
+                if self.look.typing(idle) and (seen := self.look.look(idle)) is not None:
+                    self.activity.present(seen.path, seen.at)
+            out += self.activity.pop_due()
 
 
 class Keyboard:
@@ -94,9 +96,9 @@ def test_minutes_before_a_first_save_become_keepalives_and_stop_with_the_input()
     clock, source = FakeClock(), FakeFocusSource(VSCODE)
     keyboard = Keyboard(clock)
     activity = Activity(clock=clock, idle=keyboard, keepalive_seconds=60, scope_of=str)
-    look, tick_at = signals(clock, source), [clock.monotonic()]
+    loop = Loop(activity, signals(clock, source), keyboard, clock, tick_at=clock.monotonic())
     start = clock.wall()
-    beats = drive(activity, look, keyboard, clock, 300, tick_at=tick_at)  # typing, no save
+    beats = loop.run(300)  # typing for five minutes, nothing saved
     assert all(b.path == FILE and not b.is_write for b in beats)
     times = [b.at - start for b in beats]
     assert times[0] == 0.0  # the first tick, at once
@@ -106,7 +108,7 @@ def test_minutes_before_a_first_save_become_keepalives_and_stop_with_the_input()
     # They leave, the editor still in focus. Nothing after their last input is credited.
     keyboard.typing = False
     left, polled = clock.wall(), source.asked
-    after = drive(activity, look, keyboard, clock, 1800, tick_at=tick_at)
+    after = loop.run(1800)
     assert all(b.at <= left for b in after)
     assert activity.next_due() is None  # the keepalive timer ends; only the 30 s tick is left
     # The window is read while input is recent: once more (their input was 30 s old), no more.
