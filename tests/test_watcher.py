@@ -613,3 +613,27 @@ async def test_replaced_rules_move_the_watches(tmp_path: Path) -> None:
         assert tmp_path / "p" in watched_paths(watcher)
     finally:
         await asyncio.to_thread(watcher.stop)
+
+
+@linux_only
+async def test_a_root_whose_parent_is_renamed_is_let_go_at_the_next_check(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    """Renaming a folder above a root sends the root no event: inotify follows the moved
+    folder, and its events would come under the old path. `check_roots` (the daemon's tick)
+    compares each root's identity and lets a moved one go."""
+    root = tmp_path / "parent" / "code"
+    root.mkdir(parents=True)
+    running = await started(start([root]))
+    (tmp_path / "parent").rename(tmp_path / "moved")
+    moved = tmp_path / "moved" / "code"
+    (moved / "during.py").write_text("x\n")
+    await running.sink.wait_for(lambda c: c.path.name == "during.py")
+    await asyncio.to_thread(running.watcher.check_roots)
+    assert running.watcher.watched_roots == ()
+    (moved / "after.py").write_text("x\n")
+    root.mkdir(parents=True)  # the configured folder exists again: watched again
+    await wait_until(lambda: running.watcher.watched_roots == (root,))
+    (root / "new.py").write_text("x\n")
+    await running.sink.wait_for_path(root / "new.py")
+    assert not any(c.path.name == "after.py" for c in running.sink.changes)

@@ -200,8 +200,9 @@ class Daemon:
     async def _tick(self, *, desktop_now: bool = False) -> None:
         self._tick_at = self._clock.monotonic() + TICK_SECONDS
         await self._find_desktop(now=desktop_now)
-        # An idle source may ask another process (D-Bus, ioreg): never on the loop's thread.
-        idle_seconds = await asyncio.to_thread(self._idle.idle_seconds)
+        # An idle source may ask another process (D-Bus, ioreg), and the roots are stat'ed:
+        # never on the loop's thread, and in one trip to a worker thread.
+        idle_seconds = await asyncio.to_thread(self._tick_work)
         self._write_status(idle_seconds, running=True)
         presence = self._presence
         if presence is not None and presence.typing(idle_seconds):
@@ -209,6 +210,11 @@ class Daemon:
             seen = await asyncio.to_thread(presence.look, idle_seconds)
             if seen is not None:
                 self._activity.present(seen.path, seen.at)
+
+    def _tick_work(self) -> float | None:
+        if self._watcher is not None:
+            self._watcher.check_roots()
+        return self._idle.idle_seconds()
 
     async def _process(self, edits: list[Edit]) -> None:
         if not edits:

@@ -132,6 +132,7 @@ class Watcher:
         self._handler = _Handler(self._on_event)
         self._ancestor_handler = _Handler(self._on_ancestor_event)
         self._watches: dict[Path, ObservedWatch] = {}
+        self._identity: dict[Path, tuple[int, int]] = {}  # root -> (st_dev, st_ino) when watched
         self._ancestors: dict[Path, ObservedWatch] = {}
         self._root_names = frozenset(os.fspath(r) for r in self._roots)
         self._sync_lock = threading.RLock()
@@ -229,6 +230,9 @@ class Watcher:
         except OSError as exc:
             self._error(f"cannot watch {root}: {exc.strerror or exc}")
             return
+        identity = _identity(root)
+        if identity is not None:
+            self._identity[root] = identity
         log.info("watching %s", root)
 
     def _unwatch(self, root: Path) -> None:
@@ -237,6 +241,7 @@ class Watcher:
             self._observer.unschedule(self._watches[root])
         # Only now: `watched_roots` never leaves out a root whose events may still come.
         del self._watches[root]
+        self._identity.pop(root, None)
         log.info("stopped watching %s", root)
 
     def _watch_ancestors(self, missing: Sequence[Path]) -> None:
@@ -255,6 +260,19 @@ class Watcher:
                 )
             except OSError as exc:
                 log.debug("cannot watch %s for a missing root: %s", folder, exc)
+
+    def check_roots(self) -> None:
+        """Let go of roots that are no longer what their path names: renaming or moving a
+        folder above a root sends the root no event, and inotify would go on reporting the
+        moved folder's changes under the old path. Blocking (a stat per root): call it from a
+        worker thread, now and then (the daemon's tick)."""
+        with self._sync_lock:
+            moved = [root for root, was in self._identity.items() if _identity(root) != was]
+            for root in moved:
+                log.warning("root %s was moved or replaced; watching that path anew", root)
+                self._unwatch(root)
+        if moved:
+            self._sync_watches()
 
     def _root_gone(self, root: Path) -> None:
         log.warning("root %s went away; it will be watched again when it comes back", root)
@@ -456,6 +474,14 @@ def _rules_folder(path: Path) -> str | None:
 def _log_failure(done: asyncio.Future[None]) -> None:
     if not done.cancelled() and (exc := done.exception()) is not None:
         log.error("watching failed: %r", exc)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _nearest_existing(path: Path) -> Path | None:
