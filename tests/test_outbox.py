@@ -7,6 +7,7 @@ import logging
 import os
 import random
 import signal
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -16,12 +17,13 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 import hackatimed.outbox as outbox_module
 from hackatimed.clock import FakeClock, SystemClock
 from hackatimed.errors import HackatimedError
-from hackatimed.outbox import Outbox
+from hackatimed.outbox import Outbox, dead_owner, owner_name
 
 BODY = '{"entity": "/home/a/é.py", "time": 1767225600.5,  "type":"file"}'
 
@@ -510,3 +512,47 @@ def test_kill_9_never_loses_a_committed_heartbeat(spawn: Spawn, db: Path) -> Non
     assert committed <= set(keys)
     # Nothing invented: at most the one in-flight add per writer beyond what it reported.
     assert len(set(keys) - committed) <= 24
+
+
+# -- whose leases are dead -------------------------------------------------------------------------
+
+
+def test_dead_owner_tells_by_pid_and_start_time(tmp_path: Path) -> None:
+    host = socket.gethostname()
+    me = owner_name()
+    assert not dead_owner(me, me=me)
+    # Another outbox of this very process (another nonce, same pid and start): alive.
+    assert not dead_owner(owner_name(), me=me)
+    with subprocess.Popen(["sleep", "30"]) as child:
+        try:
+            started = round(psutil.Process(child.pid).create_time() * 1000)
+            live = f"{host}:{child.pid}:{started}:abc"
+            assert not dead_owner(live, me=me)
+            # The same pid, another start: the claimer died and its pid went to another process.
+            assert dead_owner(f"{host}:{child.pid}:{started - 60_000}:abc", me=me)
+            assert not dead_owner(f"{host}:{child.pid}:abc", me=me)  # older format, alive
+        finally:
+            child.kill()
+        child.wait()
+    assert dead_owner(live, me=me)  # gone
+    assert dead_owner(f"{host}:{child.pid}:abc", me=me)
+    # A predecessor that had our pid (older format), another host, nonsense: as said.
+    assert dead_owner(f"{host}:{os.getpid()}:0123456789ab", me=me)
+    assert not dead_owner(f"elsewhere:{child.pid}:{started}:abc", me=me)
+    assert not dead_owner("garbage", me=me)
+
+
+def test_a_zombie_claimer_is_dead(tmp_path: Path) -> None:
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        started = round(psutil.Process(child.pid).create_time() * 1000)
+        child.kill()
+        # Killed and not yet reaped: a zombie keeps its pid and start time.
+        deadline = time.monotonic() + 10
+        while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        owner = f"{socket.gethostname()}:{child.pid}:{started}:abc"
+        assert dead_owner(owner, me=owner_name())
+    finally:
+        child.wait()

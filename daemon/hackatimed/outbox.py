@@ -42,6 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+import psutil
+
 from hackatimed import outbox_db as db
 from hackatimed.clock import Clock
 from hackatimed.errors import HackatimedError
@@ -110,8 +112,9 @@ class Outbox:
         self._lease = lease_seconds
         self._max_in_memory = max(1, max_in_memory)
         self._max_rejected = max(1, max_rejected)
-        # host:pid:nonce, so a later process on this host can tell a dead claimer's leases.
-        self._owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        # host:pid:start:nonce, so a later process on this host can tell a dead claimer's leases,
+        # even when its pid has been given to another process since (the start time differs).
+        self._owner = owner_name()
         self._lock = threading.Lock()
         self._held: deque[tuple[float, str]] = deque()
         self._held_dropped = 0
@@ -396,11 +399,12 @@ class Outbox:
         """Free the leases of claimers on this host that no longer run (a daemon killed with
         -9, a crashed `sync`): their rows are due at once instead of after the lease runs out.
 
-        A reused pid only keeps a lease until it expires, as before. Done once, at open: a
-        process that starts is exactly when a dead predecessor's rows need picking up.
+        A claimer is known by its pid and start time, so a pid given to another process since
+        (pids wrap quickly where pid_max is 32768) is no cover for a dead claimer. Done once, at
+        open: a process that starts is exactly when a dead predecessor's rows need picking up.
         """
         with self._write() as conn:
-            dead = [o for o in db.lease_owners(conn) if _dead_owner(o)]
+            dead = [o for o in db.lease_owners(conn) if dead_owner(o, me=self._owner)]
             for owner in dead:
                 db.free_leases(conn, owner, now=self._clock.wall())
         if dead:
@@ -490,17 +494,32 @@ def _read_rejected(conn: sqlite3.Connection, limit: int) -> list[RejectedHeartbe
 _HOST = socket.gethostname()
 
 
-def _dead_owner(owner: str) -> bool:
-    parts = owner.rsplit(":", 2)
-    if len(parts) != 3 or parts[0] != _HOST or not parts[1].isdigit():
-        return False  # another host's claimer, or an older format: let the lease expire
+def owner_name() -> str:
+    """This process as a lease owner: host, pid, start time (ms) and a nonce."""
+    started = round(psutil.Process().create_time() * 1000)
+    return f"{_HOST}:{os.getpid()}:{started}:{uuid.uuid4().hex[:12]}"
+
+
+def dead_owner(owner: str, *, me: str) -> bool:
+    """Whether the lease owner `owner` is a process of this host that no longer runs."""
+    parts = owner.split(":")
+    if owner == me or len(parts) not in (3, 4) or parts[0] != _HOST or not parts[1].isdigit():
+        return False  # ours, another host's claimer, or unknown: let the lease expire
     pid = int(parts[1])
-    if pid == os.getpid():
-        return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:  # killed, not yet reaped
+            return True
+        started = round(proc.create_time() * 1000)
+    except psutil.NoSuchProcess:
         return True
-    except PermissionError:
-        return False  # alive, someone else's
-    return False
+    except psutil.Error:  # alive and someone else's: not ours to judge
+        return False
+    if len(parts) == 4 and parts[2].isdigit():
+        # The same pid started at another time is another process: the claimer is gone.
+        return abs(started - int(parts[2])) > _SAME_START_MS
+    return pid == os.getpid()  # an owner of the older format with our pid: a predecessor
+
+
+# psutil derives start times from boot time and clock ticks: equal within a tick or two.
+_SAME_START_MS = 1000
