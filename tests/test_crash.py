@@ -75,7 +75,16 @@ def test_kill_9_loses_nothing_committed(tmp_path: Path) -> None:
         # A last run with no kill: it sends what the killed ones left queued.
         with DaemonProcess(args, env=clean_env(home)) as daemon:
             daemon.wait_for_line(f"watching {root}")
-            fake.wait_until(lambda f: committed <= _received(f), within=60)
+            try:
+                fake.wait_until(lambda f: committed <= _received(f), within=60)
+            except TimeoutError:
+                # Say why: rows still leased, a send backing off, or a real loss.
+                missing = sorted(committed - _received(fake))
+                tail = "\n".join(daemon.output().splitlines()[-40:])
+                raise AssertionError(
+                    f"{len(missing)} committed heartbeats not received, e.g. {missing[:3]}; "
+                    f"the last daemon's log ends:\n{tail}"
+                ) from None
             assert daemon.stop() == 0
             committed.update(_committed(daemon.output()))
 
