@@ -227,8 +227,7 @@ class Replay:
             )
             signals.append(focused_file(FakeFocusSource(VSCODE), resolver))
         if editor == "vscode":
-            folders = (self.backups,)
-            signals.append(BackupSignal(folders=lambda: folders, accepts=self.builder.accepts))
+            signals.append(BackupSignal(folders=(self.backups,), accepts=self.builder.accepts))
         self.idle = idle
         self.presence = (
             PresenceSignals(clock=self.clock, signals=signals, every_seconds=TICK_SECONDS)

@@ -90,7 +90,7 @@ def code(tmp_path: Path) -> Path:
 def signal(tmp_path: Path, code: Path) -> BackupSignal:
     rules = IgnoreRules(roots=[code], home=tmp_path)
     folders = backup_folders(home=tmp_path / "home", env={}, platform="linux")
-    return BackupSignal(folders=lambda: folders, accepts=lambda p: rules.ignores_file(p) is None)
+    return BackupSignal(folders=folders, accepts=lambda p: rules.ignores_file(p) is None)
 
 
 def test_the_file_whose_backup_changed_last_and_counts(tmp_path: Path, code: Path) -> None:

@@ -302,7 +302,8 @@ class Daemon:
             log.warning("storage settings change only on restart; they are kept as they were")
             new = replace(new, storage=old.storage)
         self._config = new
-        self._builder = self._builder_factory(new)
+        # Off the loop: the rules read files and ask git for its global excludes file.
+        self._builder = await asyncio.to_thread(self._builder_factory, new)
         if self._watcher is not None:
             self._watcher.set_roots(new.watch.roots)
             self._watcher.rules_changed()

@@ -343,6 +343,7 @@ def operating_system_name(platform: str = sys.platform, *, release: str | None =
     return re.sub(r"\d+$", "", platform) or platform
 
 
+@functools.cache
 def _platform_part() -> str:
     system = (_platform.system() or sys.platform).lower()
     release = _platform.release() or "unknown"

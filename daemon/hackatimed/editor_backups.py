@@ -76,16 +76,14 @@ def backed_up_file(backup: Path) -> Path | None:
 
 class BackupSignal:
     """`signal(since)`: the watched file whose backup changed last, at or after `since` (wall
-    clock); None if none did. `folders` and `accepts` are asked at each call."""
+    clock); None if none did. `accepts` is asked at each call (a reload changes the rules)."""
 
-    def __init__(
-        self, *, folders: Callable[[], Sequence[Path]], accepts: Callable[[Path], bool]
-    ) -> None:
-        self._folders = folders
+    def __init__(self, *, folders: Sequence[Path], accepts: Callable[[Path], bool]) -> None:
+        self._folders = tuple(folders)
         self._accepts = accepts
 
     def __call__(self, since: float) -> Path | None:
-        recent = sorted(_backups_since(self._folders(), since), reverse=True)
+        recent = sorted(_backups_since(self._folders, since), reverse=True)
         for _, backup in recent:
             path = backed_up_file(backup)
             if path is not None and self._accepts(path):

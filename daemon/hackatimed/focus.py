@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from hackatimed.session_env import x11_display
+
 log = logging.getLogger(__name__)
 
 
@@ -71,9 +73,8 @@ def choose_focus_source(
     """
     if mode == "off" or platform in ("darwin", "win32", "cygwin"):
         return None
-    wayland = bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE") == "wayland"
-    display = env.get("DISPLAY")
-    if not display or wayland:
+    display = x11_display(env)
+    if display is None:
         return None
     from hackatimed.focus_x11 import X11FocusSource
 

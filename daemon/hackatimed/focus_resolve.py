@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -34,6 +34,7 @@ import psutil
 
 from hackatimed.editor import ProcessInfo, editor_name
 from hackatimed.focus import WindowFocus
+from hackatimed.lru import Lru
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,11 @@ class FocusResolver:
         self._home = home
         self._processes = processes or process_tree
         # A title means the same file for a while: remember it, but check it still exists.
-        self._cache: OrderedDict[tuple[str, str], Path] = OrderedDict()
+        self._cache: Lru[tuple[str, str], Path] = Lru(_CACHE)
         # Walks that found nothing (a title naming a file outside the project: VS Code's own
         # settings.json) and how many more times to skip them: a walk is milliseconds, a look
         # comes every 30 s, and the file may yet appear.
-        self._missing: OrderedDict[tuple[Path, str], int] = OrderedDict()
+        self._missing: Lru[tuple[Path, str], int] = Lru(_CACHE)
 
     def __call__(self, focus: WindowFocus) -> Path | None:
         if focus.pid is None:
@@ -91,13 +92,10 @@ class FocusResolver:
         key = (focus.title, editor.name)
         cached = self._cache.get(key)
         if cached is not None and os.path.isfile(cached) and self._accepts(cached):
-            self._cache.move_to_end(key)
             return cached
         found = next(filter(self._accepts, self._candidates(focus.title, editor)), None)
         if found is not None:
-            self._cache[key] = found
-            while len(self._cache) > _CACHE:
-                self._cache.popitem(last=False)
+            self._cache.put(key, found)
         return found
 
     def _focused_editor(self, tree: Sequence[ProcessInfo], title: str) -> ProcessInfo | None:
@@ -168,11 +166,11 @@ class FocusResolver:
         if "." not in name.strip("."):  # a project's or app's name, not a file's
             return
         key = (folder, name)
-        skips = self._missing.get(key, 0)
+        skips = self._missing.get(key) or 0
         if skips > 0:
-            self._missing[key] = skips - 1
+            self._missing.put(key, skips - 1)
             return
-        self._missing.pop(key, None)
+        self._missing.items.pop(key, None)
         found: list[tuple[float, Path]] = []
         for path in _walk(folder, ignores_dir=self._ignores_dir, limit=_MAX_WALK_ENTRIES):
             if path.name == name:
@@ -181,9 +179,7 @@ class FocusResolver:
                 except OSError:
                     continue
         if not found:
-            self._missing[key] = _SKIP_MISSING
-            while len(self._missing) > _CACHE:
-                self._missing.popitem(last=False)
+            self._missing.put(key, _SKIP_MISSING)
         yield from (p for _, p in sorted(found, reverse=True))
 
 
@@ -219,10 +215,10 @@ def _mtime(path: Path) -> float:
 
 def _walk(folder: Path, *, ignores_dir: Callable[[Path], bool], limit: int) -> Iterator[Path]:
     """Files below `folder`, breadth first, skipping ignored folders; at most `limit` entries."""
-    queue = [folder]
+    queue = deque([folder])
     seen = 0
     while queue and seen < limit:
-        current = queue.pop(0)
+        current = queue.popleft()
         try:
             with os.scandir(current) as entries:
                 for entry in entries:

@@ -50,6 +50,7 @@ from hackatimed.idle_commands import (
     session_bus_sources,
 )
 from hackatimed.idle_native import WindowsIdleSource, X11IdleSource, windows_idle_seconds
+from hackatimed.session_env import x11_display
 
 __all__ = [
     "CACHE_SECONDS",
@@ -138,9 +139,8 @@ def _candidates(
     if platform in ("win32", "cygwin"):
         return [WindowsIdleSource.load]
     found: list[Callable[[], IdleSource | None]] = []
-    wayland = bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE") == "wayland"
-    display = env.get("DISPLAY")
-    if display and not wayland:
+    display = x11_display(env)
+    if display is not None:
         found.append(lambda: X11IdleSource.load(display))
     if env.get("DBUS_SESSION_BUS_ADDRESS") or _runtime_bus(env):
         gnome = session_bus_sources(

@@ -23,14 +23,13 @@ import logging
 import os
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Generic, TypeVar
 
 from hackatimed import vcs
 from hackatimed.config import ProjectMapping
+from hackatimed.lru import Lru
 from hackatimed.vcs import GitCheckout, HgCheckout
 
 log = logging.getLogger(__name__)
@@ -81,30 +80,6 @@ class _Pattern:
     name: str
 
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _Lru(Generic[K, V]):
-    """A bounded mapping that forgets the least recently used entry."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = max(1, limit)
-        self.items: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        value = self.items.get(key)
-        if value is not None:
-            self.items.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        self.items[key] = value
-        self.items.move_to_end(key)
-        while len(self.items) > self.limit:
-            self.items.popitem(last=False)
-
-
 class ProjectDetector:
     def __init__(
         self,
@@ -115,8 +90,8 @@ class ProjectDetector:
     ) -> None:
         self._lock = threading.Lock()
         # file path as given -> (normalized path, git folder of its checkout, result)
-        self._files: _Lru[str, tuple[str, str | None, ProjectInfo]] = _Lru(max_cached)
-        self._folders: _Lru[str, _Facts] = _Lru(max_cached)
+        self._files: Lru[str, tuple[str, str | None, ProjectInfo]] = Lru(max_cached)
+        self._folders: Lru[str, _Facts] = Lru(max_cached)
         self._roots: tuple[str, ...] = ()
         folder_maps = [(_norm(m.path), m.name) for m in mappings if m.path is not None and m.name]
         # Deepest first, so the first folder that holds a file is the deepest mapping.

@@ -30,6 +30,13 @@ def has_desktop(env: Mapping[str, str]) -> bool:
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
+def x11_display(env: Mapping[str, str]) -> str | None:
+    """The X11 display to ask, or None. Not under Wayland: Xwayland knows only the X11 windows
+    and the input sent to them, so its idle time and active window would mislead."""
+    wayland = bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE") == "wayland"
+    return None if wayland else env.get("DISPLAY") or None
+
+
 def parse_show_environment(text: str) -> dict[str, str]:
     """`systemctl show-environment` output: one KEY=VALUE a line; a value with special
     characters comes as $'...' with backslash escapes."""

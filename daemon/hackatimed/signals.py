@@ -37,8 +37,7 @@ def daemon_signals(
         )
         in_focus = focused_file(focus, resolver)
         signals.append(_unless_off(config, lambda a: a.window_focus, in_focus))
-    folders = tuple(backup_folders)
-    backups = BackupSignal(folders=lambda: folders, accepts=lambda p: builder().accepts(p))
+    backups = BackupSignal(folders=backup_folders, accepts=lambda p: builder().accepts(p))
     signals.append(_unless_off(config, lambda a: a.editor_backups, backups))
     return signals
 
