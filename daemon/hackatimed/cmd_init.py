@@ -22,6 +22,7 @@ from typing import TextIO
 
 from hackatimed.cmd_common import KEY_PAGE, config_path
 from hackatimed.config import API_KEY_ENV, Config, home_of, load_config
+from hackatimed.config_values import key_is_malformed
 from hackatimed.errors import ConfigError, HackatimedError
 
 SUGGESTED_ROOTS = ("code", "projects", "src", "dev")
@@ -166,7 +167,7 @@ def _key(found: str | None, source: str | None, prompts: Prompts, out: TextIO) -
             typed = ""
         if not typed:
             return _Key(None, "none given")
-        if any(c.isspace() or not c.isprintable() for c in typed):
+        if key_is_malformed(typed):
             print("  That holds spaces or control characters; paste the key again.", file=out)
             continue
         if not _UUID.fullmatch(typed):

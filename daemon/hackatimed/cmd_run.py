@@ -19,7 +19,7 @@ log = logging.getLogger("hackatimed")
 
 
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from hackatimed.daemon import Sources, run_daemon
+    from hackatimed.daemon import Daemon, Sources, run_daemon
     from hackatimed.editor_backups import backup_folders
     from hackatimed.focus import choose_focus_source
     from hackatimed.idle import choose_idle_source
@@ -64,15 +64,17 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return HeartbeatBuilder(c, clock=clock, home=home, hostname=hostname)
 
     return run_daemon(
-        config,
-        clock=clock,
-        idle=idle,
-        reload_config=load,
-        builder_factory=builder,
-        focus=focus,
-        home=home,
-        backup_folders=backup_folders(home=home, env=env),
-        desktop=desktop if session.waiting else None,
+        lambda: Daemon(
+            config,
+            clock=clock,
+            idle=idle,
+            reload_config=load,
+            builder_factory=builder,
+            focus=focus,
+            home=home,
+            backup_folders=backup_folders(home=home, env=env),
+            desktop=desktop if session.waiting else None,
+        )
     )
 
 

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
 
+from hackatimed.clock import local_date
 from hackatimed.cmd_common import load
 from hackatimed.config import Config, home_of
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK
@@ -96,7 +97,7 @@ def gather(config: Config, *, now: float) -> Report:
         queue = _NO_QUEUE
     running = published is not None and published.running and is_that_process(published)
     p = published
-    today = time.strftime("%Y-%m-%d", time.localtime(now))
+    today = local_date(now).isoformat()  # as the daemon dates its count
     return Report(
         running=running,
         pid=p.pid if p and running else None,

@@ -38,6 +38,7 @@ from hackatimed.config_values import (
     ProjectMapping,
     StorageConfig,
     WatchConfig,
+    key_is_malformed,
 )
 from hackatimed.errors import ConfigError
 from hackatimed.heartbeat import Hide, PrivacyRules
@@ -246,7 +247,7 @@ class _Builder:
         return None, None
 
     def checked(self, key: str, where: Callable[[], str]) -> ApiKey:
-        if any(c.isspace() or not c.isprintable() for c in key):
+        if key_is_malformed(key):
             raise ConfigError(
                 f"{where()} holds spaces or control characters inside the key; copy it again."
             )

@@ -14,6 +14,11 @@ from hackatimed.config_schema import DEFAULT_API_URL
 from hackatimed.heartbeat import DependenciesFormat, Hide, PrivacyRules
 
 
+def key_is_malformed(text: str) -> bool:
+    """A pasted key with spaces or control characters in it: copied wrong, never valid."""
+    return any(c.isspace() or not c.isprintable() for c in text)
+
+
 class ApiKey:
     """The API key. Its repr and str never show it: only `reveal()` does, at the HTTP edge."""
 

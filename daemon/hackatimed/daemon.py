@@ -380,19 +380,9 @@ class Daemon:
             log.warning("could not write the status file: %s", exc)
 
 
-def run_daemon(
-    config: Config,
-    *,
-    clock: Clock,
-    idle: IdleSource,
-    reload_config: Callable[[], Config],
-    builder_factory: Callable[[Config], HeartbeatBuilder],
-    focus: FocusSource | None = None,
-    home: Path | None = None,
-    backup_folders: Sequence[Path] = (),
-    desktop: Callable[[Config], Sources | None] | None = None,
-) -> int:
-    """Run until SIGTERM or SIGINT; SIGHUP reloads the configuration. Returns the exit status."""
+def run_daemon(make: Callable[[], Daemon]) -> int:
+    """Run the daemon `make()` builds (inside the event loop) until SIGTERM or SIGINT; SIGHUP
+    reloads the configuration. Returns the exit status."""
 
     async def main() -> None:
         import signal
@@ -402,18 +392,7 @@ def run_daemon(
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGHUP, reload.set)
-        daemon = Daemon(
-            config,
-            clock=clock,
-            idle=idle,
-            reload_config=reload_config,
-            builder_factory=builder_factory,
-            focus=focus,
-            home=home,
-            backup_folders=backup_folders,
-            desktop=desktop,
-        )
-        await daemon.run(stop, reload)
+        await make().run(stop, reload)
 
     asyncio.run(main())
     return 0

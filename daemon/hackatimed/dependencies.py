@@ -349,6 +349,12 @@ _PARSERS: dict[str, Parser] = {
 _UNPRINTABLE = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
+def has_parser(language: str | None) -> bool:
+    """Whether `parse_dependencies` reads anything from a file of `language`: decoding a
+    Markdown or JSON file for it would be work for nothing."""
+    return language is not None and language.casefold() in _PARSERS
+
+
 def parse_dependencies(
     language: str | None, text: str, *, max_deps: int = 1000, max_len: int = 200
 ) -> tuple[str, ...]:

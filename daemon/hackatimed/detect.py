@@ -22,7 +22,7 @@ from hackatimed.activity import Edit
 from hackatimed.clock import Clock
 from hackatimed.config import Config
 from hackatimed.content import MAX_LINES_BYTES, ContentTracker, Snapshot, read_snapshot
-from hackatimed.dependencies import parse_dependencies
+from hackatimed.dependencies import has_parser, parse_dependencies
 from hackatimed.editor import (
     EditorDetector,
     heartbeat_user_agent,
@@ -139,9 +139,6 @@ class HeartbeatBuilder:
         path = Path(os.path.abspath(path))
         return self._derive(path, at=self._clock.wall(), is_write=True, rate_limit=False)
 
-    def forget(self, path: Path) -> None:
-        self._content.forget(path)
-
     def _derive(
         self,
         path: Path,
@@ -177,7 +174,7 @@ class HeartbeatBuilder:
         head = snapshot.data[:_HEAD_BYTES] if snapshot.data is not None else None
         language = self.languages.detect(path, head=head)
         dependencies = None
-        if snapshot.data is not None and not snapshot.binary and language.name is not None:
+        if snapshot.data is not None and not snapshot.binary and has_parser(language.name):
             text = snapshot.data[:MAX_DEPENDENCY_BYTES].decode("utf-8", errors="replace")
             dependencies = parse_dependencies(language.name, text) or None
         editor = self._editors.editor_for(info.root)

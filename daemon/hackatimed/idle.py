@@ -38,8 +38,6 @@ from typing import Any, Literal, Protocol
 
 from hackatimed.clock import Clock, SystemClock
 from hackatimed.idle_commands import (
-    CACHE_SECONDS,
-    COMMAND_TIMEOUT_SECONDS,
     CommandIdleSource,
     CommandRunner,
     parse_busctl_uint,
@@ -53,8 +51,6 @@ from hackatimed.idle_native import WindowsIdleSource, X11IdleSource, windows_idl
 from hackatimed.session_env import x11_display
 
 __all__ = [
-    "CACHE_SECONDS",
-    "COMMAND_TIMEOUT_SECONDS",
     "CommandIdleSource",
     "CommandRunner",
     "FakeIdleSource",

@@ -207,7 +207,7 @@ class IgnoreRules:
         parts = target.split(os.sep)
         if ".git" in parts:
             folder = os.sep.join(parts[: parts.index(".git")]) or os.sep
-        elif parts[-1] in _RULE_FILES:
+        elif parts[-1] in RULE_FILES:
             folder = os.path.dirname(target)
         else:
             folder = target
@@ -320,12 +320,13 @@ class IgnoreRules:
         return self._info_excludes[repo]
 
 
-_RULE_FILES = frozenset({".gitignore", "pyvenv.cfg", "CACHEDIR.TAG"})
+# Files whose change changes which folders are ignored.
+RULE_FILES = frozenset({".gitignore", "pyvenv.cfg", "CACHEDIR.TAG"})
 
 
 def is_rule_file(path: Path) -> bool:
     """Whether a change to this path changes the rules: the watcher then calls `invalidate`."""
-    return path.name in _RULE_FILES or path.name == ".git" or ".git" in path.parent.parts
+    return path.name in RULE_FILES or path.name == ".git" or ".git" in path.parent.parts
 
 
 def _absolute(path: Path) -> str:

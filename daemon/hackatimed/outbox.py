@@ -82,8 +82,13 @@ class OutboxStats:
     last_rejection: str | None
     dropped_total: int = 0  # dropped by max_queued or the memory bound, ever
     in_memory: int = 0  # held in memory because the disk refused them
-    next_due: float | None = None  # wall time the next row becomes claimable
     last_error: str | None = None  # of the last release
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    queued: int  # on disk plus held in memory
+    oldest_time: float | None  # heartbeat time of the first queued
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -198,6 +203,12 @@ class Outbox:
     def stats(self) -> OutboxStats:
         with self._lock:
             return self._recovering(self._stats)
+
+    def pending(self) -> Pending:
+        """What is queued (heartbeats held in memory included) and since when: the part of
+        `stats` a sender needs at every turn, in two reads."""
+        with self._lock:
+            return self._recovering(self._pending)
 
     def rejected(self, limit: int = 20) -> list[RejectedHeartbeat]:
         """The most recently rejected heartbeats, newest first."""
@@ -429,6 +440,11 @@ class Outbox:
         with self._write() as conn:
             db.release(conn, ids, error=error, due_at=due_at, owner=self._owner)
 
+    def _pending(self) -> Pending:
+        queued, oldest = db.pending(self._connection())
+        times = [t for t, _ in self._held] + ([] if oldest is None else [oldest])
+        return Pending(queued + len(self._held), min(times) if times else None)
+
     def _stats(self) -> OutboxStats:
         return _read_stats(
             self._connection(),
@@ -482,7 +498,6 @@ def _read_stats(
         last_rejection=f"HTTP {last[0]}: {last[1]}" if last else None,
         dropped_total=figures.dropped + held_dropped,
         in_memory=len(held_times),
-        next_due=figures.next_due,
         last_error=figures.last_error,
     )
 

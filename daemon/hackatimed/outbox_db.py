@@ -63,7 +63,6 @@ class Figures:
     dropped: int  # ever, by max_queued
     last_error: str | None
     oldest_time: float | None
-    next_due: float | None
     rejected: int
     last_rejection: tuple[int, str] | None  # (status, reason)
 
@@ -338,12 +337,24 @@ def release(
     conn.execute("UPDATE meta SET value = ? WHERE name = 'last_error'", (error,))
 
 
+def pending(conn: sqlite3.Connection) -> tuple[int, float | None]:
+    """How many rows are queued, and the heartbeat time of the first: what a sender asks at
+    every turn, without the figures only `status` shows."""
+    conn.execute("BEGIN")  # one snapshot for both
+    try:
+        queued = conn.execute("SELECT value FROM meta WHERE name = 'queued'").fetchone()[0]
+        oldest = conn.execute("SELECT time FROM queue ORDER BY id LIMIT 1").fetchone()
+    finally:
+        with suppress(sqlite3.Error):
+            conn.rollback()
+    return int(queued), oldest[0] if oldest else None
+
+
 def figures(conn: sqlite3.Connection) -> Figures:
     conn.execute("BEGIN")  # one snapshot for every figure
     try:
         meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
         oldest = conn.execute("SELECT time FROM queue ORDER BY id LIMIT 1").fetchone()
-        next_due = conn.execute("SELECT min(next_attempt) FROM queue").fetchone()[0]
         rejected = conn.execute("SELECT count(*) FROM rejected").fetchone()[0]
         last = conn.execute(
             "SELECT status, reason FROM rejected ORDER BY seq DESC LIMIT 1"
@@ -356,7 +367,6 @@ def figures(conn: sqlite3.Connection) -> Figures:
         dropped=int(meta["dropped"]),
         last_error=meta["last_error"],
         oldest_time=oldest[0] if oldest else None,
-        next_due=next_due,
         rejected=rejected,
         last_rejection=(last[0], last[1]) if last else None,
     )

@@ -61,7 +61,7 @@ class OutboxLike(Protocol):
 
     def release(self, ids: Iterable[int], *, error: str, retry_at: float | None) -> None: ...
 
-    def stats(self) -> QueueStats: ...
+    def pending(self) -> QueueStats: ...
 
 
 class HeartbeatClient(Protocol):
@@ -125,7 +125,6 @@ class SenderState:
 
     last_success_wall: float | None = None
     last_error: str | None = None
-    last_error_wall: float | None = None
     key_refused: bool = False
     sent_today: int = 0  # heartbeats the server accepted since local midnight
     rejected: int = 0  # heartbeats the server refused, since start
@@ -255,7 +254,7 @@ class Sender:
         clamped to 0..flush and the wait is timed on the monotonic clock, so a wall-clock step
         (sleep, NTP) can neither stall the queue nor make it send more than one batch early.
         """
-        stats = await asyncio.to_thread(self._outbox.stats)
+        stats = await asyncio.to_thread(self._outbox.pending)
         now = self._now()
         if stats.queued == 0:
             self._window_opened = None
@@ -276,7 +275,7 @@ class Sender:
     ) -> DrainResult:
         """Send everything due now, ignoring any pause, until the queue is empty, a request
         fails or the deadline passes. `progress(done, total)` follows each batch."""
-        total = (await asyncio.to_thread(self._outbox.stats)).queued
+        total = (await asyncio.to_thread(self._outbox.pending)).queued
         done, error = _Tally(), None
         while True:
             left = None if deadline_monotonic is None else deadline_monotonic - self._now()
@@ -309,7 +308,7 @@ class Sender:
             if progress is not None:
                 finished = done.accepted + done.rejected
                 progress(finished, max(total, finished))
-        remaining = (await asyncio.to_thread(self._outbox.stats)).queued
+        remaining = (await asyncio.to_thread(self._outbox.pending)).queued
         return DrainResult(done.accepted, done.rejected, remaining, error)
 
     # ---- one batch ----
@@ -464,7 +463,7 @@ class Sender:
 
     def _pause(self, seconds: float, message: str) -> None:
         self._paused_until = self._now() + seconds
-        self._state = replace(self._state, last_error=message, last_error_wall=self._clock.wall())
+        self._state = replace(self._state, last_error=message)
         self._notify()
 
     def _notify(self) -> None:

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hackatimed.config_values import key_is_malformed
 from hackatimed.heartbeat import Hide
 
 HACKATIME_SUFFIX = "/hackatime/v1"
@@ -123,7 +124,7 @@ def _settings(path: Path, parser: configparser.ConfigParser) -> WakatimeSettings
 
     api_url = get("api_url")
     api_key = get("api_key")
-    if api_key and any(c.isspace() or not c.isprintable() for c in api_key):
+    if api_key and key_is_malformed(api_key):
         warnings.append(f"{path}: api_key holds spaces or control characters; it is not used.")
         api_key = None
     exclude = _regexes(path, "exclude", get("exclude"), warnings)

@@ -43,6 +43,7 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from hackatimed.changes import ChangeKind, FileChange
 from hackatimed.clock import Clock
+from hackatimed.ignore import RULE_FILES
 
 if TYPE_CHECKING:
     from hackatimed.inotify_tree import FolderPolicy, PrunedWatchGroup
@@ -64,8 +65,6 @@ EVENT_FILTER: list[type[FileSystemEvent]] = [
     DirDeletedEvent,
 ]
 
-# Files whose change changes which folders are ignored (see ignore.py).
-_RULE_FILE_NAMES = frozenset({".gitignore", "pyvenv.cfg", "CACHEDIR.TAG"})
 SYSCTL_HINT = {
     errno.ENOSPC: (
         "fs.inotify.max_user_watches",
@@ -145,10 +144,6 @@ class Watcher:
         self.overflows = 0
 
     # -- what status shows ----------------------------------------------------------------------
-
-    @property
-    def roots(self) -> tuple[Path, ...]:
-        return self._roots
 
     @property
     def watched_roots(self) -> tuple[Path, ...]:
@@ -463,7 +458,7 @@ _KINDS: dict[type[FileSystemEvent], ChangeKind] = {
 
 def _rules_folder(path: Path) -> str | None:
     """The folder whose ignore rules a change of `path` may change, if any."""
-    if path.name in _RULE_FILE_NAMES:
+    if path.name in RULE_FILES:
         return os.fspath(path.parent)
     parent = path.parent
     if path.name == "exclude" and parent.name == "info" and parent.parent.name == ".git":
