@@ -26,6 +26,7 @@ from hackatimed.config import load_config
 from hackatimed.doctor import Machine, doctor
 from hackatimed.focus import FakeFocusSource
 from hackatimed.idle import FakeIdleSource
+from hackatimed.status import DaemonStatus, write_status
 from hackatimed.watch_limits import count_folders, watches_in_use
 
 KEY = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
@@ -213,6 +214,63 @@ def test_watches_held_by_processes_are_counted_from_proc(tmp_path: Path) -> None
         assert watches_in_use(proc, uid=os.getuid()) == before + 4
         assert watches_in_use(proc, uid=os.getuid(), skip_pids=(os.getpid(),)) == 0
         assert watches_in_use(proc, uid=os.getuid() + 1) == 0  # another user's are not ours
+    finally:
+        os.close(fd)
+
+
+def publish_running(setup: Setup, **fields: object) -> None:
+    """This test process stands in for a running daemon: its status file names our pid, and
+    the /proc doctor reads shows it."""
+    status = DaemonStatus(
+        pid=os.getpid(),
+        started_at=0.0,
+        version="test",
+        config_path=str(setup.config),
+        roots=(str(setup.root),),
+        watched_roots=(str(setup.root),),
+        **fields,  # type: ignore[arg-type]
+    )
+    write_status(setup.tmp / "data", status)
+    ours = setup.machine.proc / str(os.getpid())
+    if not ours.is_symlink():
+        ours.symlink_to(f"/proc/{os.getpid()}")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_a_running_daemon_is_reported_with_the_folders_it_really_watches(setup: Setup) -> None:
+    """Issue 11: the kernel's count for the daemon's pid, not the count the config implies."""
+    (setup.root / "src/a").mkdir(parents=True)
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init()
+    assert fd >= 0, os.strerror(ctypes.get_errno())
+    try:
+        for folder in (setup.root, setup.root / "src", setup.root / "src/a", setup.tmp):
+            assert libc.inotify_add_watch(fd, str(folder).encode(), 0x100) >= 0
+        publish_running(setup, watched_folders=4)
+        code, lines = setup.doctor()
+        assert code == 0, "\n".join(lines)
+        assert "ok    watch limit   4 folders watched by the running daemon (3 folders to " \
+            "watch), 0 watches held by other programs, limit 1000" in lines  # fmt: skip
+
+        # Every folder watched (no pruning): said, with the fix.
+        publish_running(setup, watched_folders=None)
+        code, lines = setup.doctor()
+        at = next(i for i, line in enumerate(lines) if "watch limit" in line)
+        assert lines[at].startswith("warn  watch limit   4 folders watched by the running daemon")
+        assert lines[at].endswith("every folder below the roots is watched, ignored ones too")
+        assert "pip install inotify_simple" in lines[at + 1]
+
+        # The limit was hit: a failure, whatever the counts say.
+        publish_running(
+            setup,
+            watched_folders=4,
+            watch_errors=("the kernel's inotify limit (fs.inotify.max_user_watches) is reached",),
+        )
+        code, lines = setup.doctor()
+        assert code == 1
+        at = next(i for i, line in enumerate(lines) if "watch limit" in line)
+        assert lines[at].startswith("FAIL  watch limit   4 folders watched by the running daemon")
+        assert "fs.inotify.max_user_watches=524288" in lines[at + 1]
     finally:
         os.close(fd)
 

@@ -81,6 +81,14 @@ def poll_report(
         time.sleep(0.05)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a watch per folder is Linux's")
+def test_a_daemon_that_watches_every_folder_says_so(tmp_path: Path, env: dict[str, str]) -> None:
+    published(tmp_path, watched_folders=None)
+    _code, out = run_status(tmp_path, env)
+    assert "  Watching:    ~/code, ~/gone (missing; watched once it appears) (every folder below " \
+        "them, ignored ones too: see `hackatimed doctor`)" in out.splitlines()  # fmt: skip
+
+
 def test_a_daemon_that_never_ran(tmp_path: Path, env: dict[str, str]) -> None:
     code, out = run_status(tmp_path, env)
     assert code == 0

@@ -1,6 +1,7 @@
 """The watcher on real folders with a real watchdog observer: which folders get a watch (counted by
 the kernel itself, in /proc/self/fdinfo), the watch limit, queue overflow without the endless loop
-of watchdog 7.1, and roots that vanish and come back."""
+of watchdog 7.1, and roots that vanish and come back. The kernel seam is the inotify object each
+root's emitter makes (`inotify_factory`)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from hackatimed.watcher import Watcher
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
 
 if sys.platform.startswith("linux"):
-    from watchdog.observers.inotify_c import InotifyFD
+    from inotify_simple import INotify
 
     from hackatimed import inotify_tree
 
@@ -96,7 +97,7 @@ def inotify_watches(fd: int | None = None) -> int:
 
 def watched_paths(watcher: Watcher) -> set[Path]:
     groups = watcher._policy.groups()
-    return {Path(os.fsdecode(p)) for g in groups if g.is_recursive for p in g.watched_folders()}
+    return {Path(p) for g in groups if g.is_recursive for p in g.watched_folders()}
 
 
 class Running:
@@ -148,10 +149,7 @@ async def started(running: Running) -> Running:
 
 
 @linux_only
-def test_watchdog_internals_we_rely_on_are_there() -> None:
-    """Fails on a watchdog upgrade that moved the internals inotify_tree overrides: pin
-    watchdog to a version where this passes, or adapt inotify_tree."""
-    assert inotify_tree.internals_supported()
+def test_linux_gets_the_pruning_observer() -> None:
     watcher = Watcher(
         roots=[], sink=lambda c: None, loop=asyncio.new_event_loop(), clock=SystemClock()
     )
@@ -207,7 +205,7 @@ async def test_ignored_folders_get_no_watch_and_git_only_where_heads_live(
         "wt/src",
     }
     assert running.watcher.watched_folders == len(watched)
-    assert inotify_watches(observer_fd(running.watcher)) == len(watched)
+    assert kernel_watches(running.watcher) == len(watched)
     assert count_folders(tmp_path) > 3 * len(
         watched
     )  # objects/, refs/, node_modules/, ... are not watched
@@ -289,10 +287,10 @@ def count_folders(root: Path) -> int:
     return sum(1 for p in root.rglob("*") if p.is_dir())
 
 
-def observer_fd(watcher: Watcher) -> int:
-    observer = watcher._observer
-    assert isinstance(observer, inotify_tree.PrunedInotifyObserver)
-    return observer.fileno()
+def kernel_watches(watcher: Watcher) -> int:
+    """What the kernel holds for the roots' inotify descriptors."""
+    assert isinstance(watcher._observer, inotify_tree.PrunedInotifyObserver)
+    return sum(inotify_watches(g.fileno()) for g in watcher._policy.groups() if g.is_recursive)
 
 
 # -- the kernel's limits -------------------------------------------------------------------------
@@ -300,7 +298,7 @@ def observer_fd(watcher: Watcher) -> int:
 
 if sys.platform.startswith("linux"):
 
-    class LimitedInotify(InotifyFD):
+    class LimitedInotify(INotify):  # type: ignore[misc]
         """The kernel seam: answers ENOSPC once `limit` watches exist, as a laptop with a low
         fs.inotify.max_user_watches would."""
 
@@ -309,11 +307,27 @@ if sys.platform.startswith("linux"):
             self.limit = limit
             self.refused = 0
 
-        def add_callback(self, path: bytes, mask, callback, id_):  # type: ignore[no-untyped-def]
-            if len(self._watch_for_wd) >= self.limit:
+        def add_watch(self, path: str, mask: int) -> int:
+            if inotify_watches(self.fileno()) >= self.limit:
                 self.refused += 1
                 raise OSError(errno.ENOSPC, "inotify watch limit reached")
-            return super().add_callback(path, mask, callback, id_)
+            return int(super().add_watch(path, mask))
+
+    class HeldInotify(INotify):  # type: ignore[misc]
+        """The kernel seam: `held` keeps the reader from reading, so the kernel queue fills."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.held = threading.Lock()
+
+        def read(self, timeout: int | None = None) -> list[object]:
+            with self.held:
+                return list(super().read(timeout=timeout))
+
+
+def observer_on(fd: INotify) -> Callable[..., BaseObserver]:
+    """The pruning observer, every root's emitter on `fd` (tests here have one root)."""
+    return lambda policy: inotify_tree.PrunedInotifyObserver(policy, inotify_factory=lambda: fd)
 
 
 @linux_only
@@ -323,12 +337,7 @@ async def test_the_watch_limit_is_said_once_and_watching_goes_on(
     for i in range(40):
         (tmp_path / f"p{i:02d}/src").mkdir(parents=True)
     fd = LimitedInotify(limit=25)
-    running = await started(
-        start(
-            [tmp_path],
-            observer_factory=lambda policy: inotify_tree.PrunedInotifyObserver(policy, inotify=fd),
-        )
-    )
+    running = await started(start([tmp_path], observer_factory=observer_on(fd)))
     watched = sorted(watched_paths(running.watcher))
     assert running.watcher.watched_folders == 25 == len(watched)
     assert fd.refused == 1  # the walk stops at the first refusal instead of trying every folder
@@ -418,23 +427,18 @@ async def test_plain_watchdog_on_a_large_tree_does_not_loop(
 async def test_an_overflow_rescans_what_changed_and_does_not_loop(
     large_tree: Path, start: Callable[..., Running], caplog: pytest.LogCaptureFixture
 ) -> None:
-    fd = InotifyFD()
-    running = await started(
-        start(
-            [large_tree],
-            observer_factory=lambda policy: inotify_tree.PrunedInotifyObserver(policy, inotify=fd),
-        )
-    )
+    fd = HeldInotify()
+    running = await started(start([large_tree], observer_factory=observer_on(fd)))
     watcher = running.watcher
     watched = watcher.watched_folders
     assert watched is not None and 2000 < watched < 3000  # node_modules is not watched
 
-    # Hold the reader (watchdog's InotifyFD thread takes this lock after each read) while more
-    # events than the kernel queue holds are produced: an overflow, for certain.
+    # Hold the reader while more events than the kernel queue holds are produced: an overflow,
+    # for certain.
     queue_size = read_int("/proc/sys/fs/inotify/max_queued_events")
     src = sorted(p for p in (large_tree / "proj1/src").iterdir())
     written: list[Path] = []
-    with fd._lock:
+    with fd.held:
         for i in range(queue_size // 2 + 4000):
             f = src[i % len(src)] / f"gen{i}.py"
             f.write_text("x\n")
@@ -445,12 +449,84 @@ async def test_an_overflow_rescans_what_changed_and_does_not_loop(
 
     overflows = watcher.overflows
     cpu, counts = await asyncio.to_thread(
-        cpu_seconds_over, 2.0, lambda: inotify_watches(fd._inotify_fd)
+        cpu_seconds_over, 2.0, lambda: inotify_watches(fd.fileno())
     )
     assert counts == {watched}
     assert watcher.watched_folders == watched
     assert watcher.overflows == overflows
     assert cpu < 0.2
+
+
+def source_folders(root: Path) -> int:
+    return sum(1 for p in root.rglob("*") if p.is_dir() and "node_modules" not in p.parts)
+
+
+@linux_only
+async def test_a_large_tree_is_watched_only_where_sources_are(
+    large_tree: Path, start: Callable[..., Running]
+) -> None:
+    """Issue 11's bound: the source folders plus at most 60, whatever node_modules holds."""
+    sources = source_folders(large_tree)
+    assert sources >= 1500 and count_folders(large_tree) - sources >= 4000
+    running = await started(start([large_tree]))
+    watched = running.watcher.watched_folders
+    assert watched is not None and watched <= sources + 60
+    assert kernel_watches(running.watcher) == watched
+
+
+@linux_only
+async def test_the_rescan_after_an_overflow_invents_nothing(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    """Files changed before the watcher started, or whose change an event already told, are not
+    reported again by the rescan; a change whose event the overflow lost is."""
+    src = tmp_path / "p/src"
+    src.mkdir(parents=True)
+    before = src / "before.py"
+    before.write_text("written before the daemon started\n")
+    fd = HeldInotify()
+    running = await started(start([tmp_path], observer_factory=observer_on(fd)))
+    seen = src / "seen.py"
+    seen.write_text("x\n")
+    await running.sink.wait_for(lambda c: c.path == seen and c.kind is ChangeKind.CLOSED)
+    told = sum(1 for c in running.sink.changes if c.path == seen)
+
+    queue_size = read_int("/proc/sys/fs/inotify/max_queued_events")
+    with fd.held:
+        for i in range(queue_size // 2):
+            (src / f"churn{i}.py").write_text("x\n")  # three events each: an overflow
+        lost = src / "lost.py"
+        lost.write_text("its events are past the end of the queue\n")
+    await wait_until(lambda: running.watcher.overflows >= 1)
+    found = await running.sink.wait_for(
+        lambda c: c.path == lost and c.at == lost.stat().st_mtime, within=10
+    )
+    assert found.kind is ChangeKind.MODIFIED
+    await running.sink.settle(src)
+    assert before not in running.sink.paths()
+    assert sum(1 for c in running.sink.changes if c.path == seen) == told
+
+
+@linux_only
+async def test_a_folder_moved_out_is_no_longer_watched_and_one_moved_within_is_followed(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    root = tmp_path / "code"
+    (root / "p/pkg/sub").mkdir(parents=True)
+    (root / "p/out/deep").mkdir(parents=True)
+    running = await started(start([root]))
+    before = running.watcher.watched_folders
+    assert before is not None
+    (root / "p/pkg").rename(root / "p/pkg2")
+    (root / "p/out").rename(tmp_path / "out")
+    await wait_until(lambda: running.watcher.watched_folders == before - 2)
+    assert root / "p/pkg2/sub" in watched_paths(running.watcher)
+    (tmp_path / "out/deep/away.py").write_text("x\n")
+    (root / "p/pkg2/sub/here.py").write_text("x\n")
+    await running.sink.wait_for_path(root / "p/pkg2/sub/here.py")
+    await running.sink.settle(root / "p")
+    assert not any(c.path.name == "away.py" for c in running.sink.changes)
+    assert kernel_watches(running.watcher) == before - 2
 
 
 # -- roots that come and go -------------------------------------------------------------------

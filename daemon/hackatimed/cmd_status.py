@@ -202,7 +202,13 @@ def _watching(r: Report, home: Path) -> str:
         if r.running and root not in r.watched_roots:
             text += " (missing; watched once it appears)"
         shown.append(text)
-    folders = f" ({r.watched_folders} folders)" if r.watched_folders is not None else ""
+    if r.watched_folders is not None:
+        folders = f" ({r.watched_folders} folders)"
+    elif r.running and sys.platform.startswith("linux"):
+        # Only where a watch per folder is the cost: macOS and Windows watch a tree at once.
+        folders = " (every folder below them, ignored ones too: see `hackatimed doctor`)"
+    else:
+        folders = ""
     return ", ".join(shown) + folders
 
 

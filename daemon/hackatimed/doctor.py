@@ -24,7 +24,7 @@ from hackatimed.errors import EXIT_FAILURE, EXIT_OK, HackatimedError
 from hackatimed.focus import FocusSource, choose_focus_source
 from hackatimed.idle import IdleSource, choose_idle_source
 from hackatimed.service import Runner, ServiceState, run_command, service_state
-from hackatimed.status import DaemonStatus, read_status
+from hackatimed.status import DaemonStatus, pid_alive, read_status
 
 Outcome = Literal["ok", "warn", "FAIL", "skip"]
 
@@ -201,16 +201,36 @@ def _watch_limit(
     limit = max_user_watches(machine.proc)
     if limit is None:
         return Check("watch limit", "skip", "fs.inotify.max_user_watches could not be read")
-    daemon = (published.pid,) if published and published.running else ()
+    running = published is not None and published.running and pid_alive(published.pid)
+    daemon = (published.pid,) if published is not None and running else ()
     others = watches_in_use(machine.proc, uid=machine.uid, skip_pids=daemon)
     counted = count_folders(config, home=home, cap=limit)
     plural = "" if counted.folders == 1 else "s"
     folders = f"{'' if counted.complete else 'more than '}{counted.folders} folder{plural} to watch"
-    detail = f"{folders}, {others} watches held by other programs, limit {limit}"
+    if published is not None and daemon:
+        # What the kernel holds for the running daemon, not what it should: the truth when the
+        # economy was lost or the limit was hit.
+        held = watches_in_use(machine.proc, uid=machine.uid, only_pids=daemon)
+        detail = f"{held} folders watched by the running daemon ({folders})"
+    else:
+        held = counted.folders
+        detail = folders
+    detail += f", {others} watches held by other programs, limit {limit}"
     room = limit - others
-    if not counted.complete or counted.folders > room:
+    if published is not None and daemon:
+        if any("inotify limit" in e for e in published.watch_errors):
+            return Check("watch limit", "FAIL", detail + ": some folders are not watched", fix)
+        if published.watched_folders is None:
+            return Check(
+                "watch limit",
+                "warn",
+                detail + ": every folder below the roots is watched, ignored ones too",
+                "install inotify_simple where hackatimed is installed "
+                "(`pip install inotify_simple`), then restart hackatimed",
+            )
+    if not counted.complete or max(held, counted.folders) > room:
         return Check("watch limit", "FAIL", detail, fix)
-    if counted.folders > room // 2:
+    if max(held, counted.folders) > room // 2:
         return Check("watch limit", "warn", detail + " (getting close)", fix)
     return Check("watch limit", "ok", detail)
 

@@ -70,12 +70,24 @@ def max_user_watches(proc: Path) -> int | None:
         return None
 
 
-def watches_in_use(proc: Path, *, uid: int, skip_pids: Sequence[int] = ()) -> int:
+def watches_in_use(
+    proc: Path,
+    *,
+    uid: int,
+    skip_pids: Sequence[int] = (),
+    only_pids: Sequence[int] | None = None,
+) -> int:
     """inotify watches held by this user's processes (other users' are not readable, and do not
-    count against this user's limit anyway)."""
+    count against this user's limit anyway), or by `only_pids` of them."""
     total = 0
     try:
-        pids = [p for p in os.listdir(proc) if p.isdigit() and int(p) not in skip_pids]
+        pids = [
+            p
+            for p in os.listdir(proc)
+            if p.isdigit()
+            and int(p) not in skip_pids
+            and (only_pids is None or int(p) in only_pids)
+        ]
     except OSError:
         return 0
     for pid in pids:

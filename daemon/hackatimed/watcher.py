@@ -44,6 +44,7 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 from hackatimed.changes import ChangeKind, FileChange
 from hackatimed.clock import Clock
 from hackatimed.ignore import RULE_FILES
+from hackatimed.lru import Lru
 
 if TYPE_CHECKING:
     from hackatimed.inotify_tree import FolderPolicy, PrunedWatchGroup
@@ -78,25 +79,29 @@ SYSCTL_HINT = {
     ),
 }
 
+# Paths whose last event the rescan after an overflow remembers, so that it sends nothing for a
+# change that was already seen. More than a 30 s lookback holds outside a storm, and a storm's
+# files are not counted as edits anyway.
+SEEN_PATHS = 4096
+
 ChangeSink = Callable[[FileChange], None]
 ObserverFactory = Callable[["FolderPolicy"], BaseObserver]
 
 
 def default_observer(policy: FolderPolicy) -> BaseObserver:
-    """The pruning inotify observer on Linux when watchdog's internals are as expected;
-    watchdog's own observer (recursive watches everywhere) otherwise."""
+    """On Linux, the inotify observer that leaves ignored folders unwatched; elsewhere
+    watchdog's own (FSEvents, ReadDirectoryChangesW and kqueue have no per-folder cost)."""
     if sys.platform.startswith("linux"):
         try:
             from hackatimed import inotify_tree
-        except Exception as exc:  # an unusual libc or watchdog: plain watches still work
-            log.info("inotify pruning unavailable (%s); watching every folder", exc)
-        else:
-            if inotify_tree.internals_supported():
-                return inotify_tree.PrunedInotifyObserver(policy)
+        except OSError as exc:  # no libc inotify calls (an unusual C library)
             log.warning(
-                "this watchdog version changed the internals hackatimed relies on to skip "
-                "ignored folders: every folder is watched (install watchdog 7.1)"
+                "cannot use inotify directly (%s): every folder below the roots is watched, "
+                "ignored ones included",
+                exc,
             )
+        else:
+            return inotify_tree.PrunedInotifyObserver(policy)
     return Observer()
 
 
@@ -128,6 +133,8 @@ class Watcher:
         self._policy = _Policy(self, ignores_dir)
         self._observer = observer_factory(self._policy)
         self._pruned = type(self._observer).__name__ == "PrunedInotifyObserver"
+        self._seen = Lru[str, float](SEEN_PATHS)  # path -> when its last event arrived
+        self._started_at = float("inf")
         self._handler = _Handler(self._on_event)
         self._ancestor_handler = _Handler(self._on_ancestor_event)
         self._watches: dict[Path, ObservedWatch] = {}
@@ -161,6 +168,7 @@ class Watcher:
     def start(self) -> None:
         """Start watching. Blocking (the first walk of the roots happens here): call it from a
         worker thread. When it returns, every present root is watched."""
+        self._started_at = self._clock.wall()
         self._observer.start()
         self._sync_watches()
 
@@ -306,6 +314,7 @@ class Watcher:
     # -- on the loop ------------------------------------------------------------------------------
 
     def _deliver(self, change: FileChange) -> None:
+        self._seen.put(os.fspath(change.path), change.at)
         self._sink(change)
         folder = _rules_folder(change.path)
         if folder is not None and self._pruned:
@@ -342,7 +351,9 @@ class Watcher:
         else:
             self._root_gone(root)
 
-    def _overflowed(self, group: PrunedWatchGroup) -> None:
+    def _overflowed(self, group: PrunedWatchGroup, lost_after: float | None) -> None:
+        """Events were lost: rescan for the files changed since they began to be (`lost_after`,
+        a file time, when the watch group could tell), never before the daemon started."""
         if not group.is_recursive:  # a missing root's parent: the root may be back
             self._spawn_sync()
             return
@@ -351,10 +362,13 @@ class Watcher:
             "the kernel dropped file events (inotify queue overflow, %d so far): rescanning "
             "%s for files changed since shortly before",
             self.overflows,
-            os.fsdecode(group.path),
+            group.path,
         )
         now = self._clock.wall()
-        since = max(now - self._lookback, self._last_rescan)
+        # Nothing from before the daemon started: those minutes were not seen being worked.
+        since = max(now - self._lookback, self._last_rescan, self._started_at)
+        if lost_after is not None:
+            since = max(since, lost_after)
         self._last_rescan = now
         found = self._loop.run_in_executor(None, _changed_since, group, since)
         found.add_done_callback(lambda f: self._post(self._deliver_all, f))
@@ -364,7 +378,9 @@ class Watcher:
             log.warning("rescan after an overflow failed: %s", found.exception())
             return
         for change in found.result():
-            self._deliver(change)
+            seen = self._seen.get(os.fspath(change.path))
+            if seen is None or seen < change.at:  # else an event told of this write already
+                self._deliver(change)
 
     def _error(self, message: str) -> None:
         if message not in self.errors:
@@ -405,27 +421,26 @@ class _Policy:
             else:
                 self._groups.pop(id(group), None)
 
-    def limit_hit(self, root: bytes, exc: OSError) -> None:
+    def limit_hit(self, root: str, exc: OSError) -> None:
         code = exc.errno or errno.ENOSPC
         with self._lock:
             if code in self._limits_said:
                 return
             self._limits_said.add(code)
             watched = sum(g.watched_count for g in self._groups.values())
-        self._watcher._post(self._watcher._limit_hit, os.fsdecode(root), code, watched)
+        self._watcher._post(self._watcher._limit_hit, root, code, watched)
 
-    def root_failed(self, root: bytes, exc: OSError) -> None:
-        path = Path(os.fsdecode(root))
+    def root_failed(self, root: str, exc: OSError) -> None:
+        path = Path(root)
         self._watcher._post(self._watcher._root_failed, path, exc.strerror or str(exc))
 
-    def overflowed(self, group: PrunedWatchGroup) -> None:
-        self._watcher._post(self._watcher._overflowed, group)
+    def overflowed(self, group: PrunedWatchGroup, lost_after: float | None) -> None:
+        self._watcher._post(self._watcher._overflowed, group, lost_after)
 
     def refresh(self, folders: set[str]) -> None:
         for folder in folders:
-            raw = os.fsencode(folder)
             for group in self.groups():
-                group.refresh(raw)
+                group.refresh(folder)
 
 
 class _Handler(FileSystemEventHandler):
