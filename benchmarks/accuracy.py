@@ -38,18 +38,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from hackatimed.activity import Activity, Edit, editor_buffer
-from hackatimed.changes import ChangeKind, FileChange
+from hackatimed.activity.editor import ProcessInfo
+from hackatimed.activity.editor_backups import BackupSignal
+from hackatimed.activity.edits import Activity, Edit, editor_buffer
+from hackatimed.activity.focus import FakeFocusSource, WindowFocus, focused_file
+from hackatimed.activity.focus_resolve import FocusResolver
+from hackatimed.activity.presence import PresenceSignals, Signal
 from hackatimed.clock import FakeClock
-from hackatimed.config import Config, HeartbeatConfig, WatchConfig
+from hackatimed.config.load import Config, HeartbeatConfig, WatchConfig
 from hackatimed.daemon import TICK_SECONDS
-from hackatimed.detect import HeartbeatBuilder
-from hackatimed.editor import ProcessInfo
-from hackatimed.editor_backups import BackupSignal
-from hackatimed.focus import FakeFocusSource, WindowFocus, focused_file
-from hackatimed.focus_resolve import FocusResolver
+from hackatimed.detect.builder import HeartbeatBuilder
 from hackatimed.heartbeat import Heartbeat
-from hackatimed.presence import PresenceSignals, Signal
+from hackatimed.watch.changes import ChangeKind, FileChange
 
 START_WALL = 1_767_258_000.0  # 2026-01-01 09:00 UTC
 START_MONO = 1000.0

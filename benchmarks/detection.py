@@ -38,11 +38,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from hackatimed.activity import Edit
+from hackatimed.activity.editor import EditorDetector
+from hackatimed.activity.edits import Edit
 from hackatimed.clock import SystemClock
-from hackatimed.config import Config, HeartbeatConfig, WatchConfig
-from hackatimed.detect import HeartbeatBuilder
-from hackatimed.editor import EditorDetector
+from hackatimed.config.load import Config, HeartbeatConfig, WatchConfig
+from hackatimed.detect.builder import HeartbeatBuilder
 from language_coverage import summary
 
 STDLIB = Path("/root/.pyenv/versions/3.11.7/lib/python3.11")

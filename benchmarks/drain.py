@@ -35,13 +35,13 @@ from urllib.parse import urlsplit
 import psutil
 
 from hackatimed import __version__
-from hackatimed.api import HackatimeClient
+from hackatimed.activity.editor import heartbeat_user_agent, user_agent
 from hackatimed.clock import SystemClock
-from hackatimed.config import ApiKey
-from hackatimed.editor import heartbeat_user_agent, user_agent
+from hackatimed.config.load import ApiKey
+from hackatimed.delivery.api import HackatimeClient
+from hackatimed.delivery.outbox import OUTBOX_FILE, Outbox
+from hackatimed.delivery.sender import Sender
 from hackatimed.heartbeat import Heartbeat
-from hackatimed.outbox import OUTBOX_FILE, Outbox
-from hackatimed.sender import Sender
 
 KEY = "6f1f0e51-0000-4000-8000-00000000d4a1"
 FAKE = Path(__file__).resolve().parent.parent / "tests" / "fakeserver.py"

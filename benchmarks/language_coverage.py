@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from hackatimed.language import LanguageDetector
+from hackatimed.detect.language import LanguageDetector
 
 DEFAULT_ROOTS = ("/root/.pyenv/versions/3.11.7", "/usr/share", "/usr/include")
 HEAD_BYTES = 512

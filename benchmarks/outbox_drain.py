@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 
 from hackatimed.clock import SystemClock
-from hackatimed.outbox import Outbox
+from hackatimed.delivery.outbox import Outbox
 
 BATCH = 100
 

@@ -12,11 +12,11 @@ from subprocess import CompletedProcess
 
 import pytest
 
-from daemon_proc import clean_env, write_config
-from fakeserver import FakeHackatime
 from hackatimed.cli import build_parser, main
-from hackatimed.cmd_service import install_service, uninstall_service
+from hackatimed.commands.service import install_service, uninstall_service
 from hackatimed.errors import HackatimedError
+from tests.daemon_proc import clean_env, write_config
+from tests.fakeserver import FakeHackatime
 
 KEY = "2b3c4d5e-6f70-4a8b-9cad-bec0d1e2f3a4"
 WRONG_KEY = "99999999-8888-4777-8666-555555555555"

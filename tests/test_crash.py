@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon_proc import DaemonProcess, clean_env, write_config
-from fakeserver import FakeHackatime
+from tests.daemon_proc import DaemonProcess, clean_env, write_config
+from tests.fakeserver import FakeHackatime
 
 KEY = "6f1f0e51-0000-4000-8000-0000000c4a54"
 KILLS = 20

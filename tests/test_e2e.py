@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from daemon_proc import DaemonProcess, clean_env, write_config
-from fakeserver import FakeHackatime
-from gitrepo import make_repo
 from hackatimed import __version__
+from tests.daemon_proc import DaemonProcess, clean_env, write_config
+from tests.fakeserver import FakeHackatime
+from tests.gitrepo import make_repo
 
 KEY = "6f1f0e51-0000-4000-8000-00000000e2e0"
 

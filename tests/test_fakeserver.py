@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from fakeserver import FakeHackatime
+from tests.fakeserver import FakeHackatime
 
 KEY = "test-key"
 BULK = "/hackatime/v1/users/current/heartbeats.bulk"

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from daemon_proc import DaemonProcess, clean_env, write_config
-from fakeserver import FakeHackatime
-from gitrepo import make_repo
 from hackatimed.status import read_status
-from xserver import FakeWindowManager, Xvfb
-from xserver import xvfb_fixture as xvfb_fixture  # the `xvfb` fixture: pytest finds it here
+from tests.daemon_proc import DaemonProcess, clean_env, write_config
+from tests.fakeserver import FakeHackatime
+from tests.gitrepo import make_repo
+from tests.xserver import FakeWindowManager, Xvfb
+from tests.xserver import xvfb_fixture as xvfb_fixture  # the `xvfb` fixture: pytest finds it here
 
 KEY = "6f1f0e51-0000-4000-8000-0000000f0c05"
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from daemon_proc import DaemonProcess, clean_env, write_config
-from fakeserver import FakeHackatime, RecordedRequest
-from gitrepo import make_repo
+from tests.daemon_proc import DaemonProcess, clean_env, write_config
+from tests.fakeserver import FakeHackatime, RecordedRequest
+from tests.gitrepo import make_repo
 
 KEY = "4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
 PROJECT = "Zephyr Secret Name"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon_proc import DaemonProcess, clean_env, write_config
-from fakeserver import FakeHackatime
+from tests.daemon_proc import DaemonProcess, clean_env, write_config
+from tests.fakeserver import FakeHackatime
 
 KEY = "8c7b6a59-4837-4261-9504-f3e2d1c0b9a8"
 WRONG_KEY = "0badc0de-0000-4000-8000-000000000000"

@@ -33,14 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--root", action="append", type=Path, default=[], metavar="PATH", help="a folder to watch"
     )
-    run.set_defaults(func=_lazy("hackatimed.cmd_run", "cmd_run"))
+    run.set_defaults(func=_lazy("hackatimed.commands.run", "cmd_run"))
 
     explain = sub.add_parser(
         "explain", parents=[common], help="show the heartbeat a save of each file would produce"
     )
     explain.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     explain.add_argument("--json", action="store_true", help="one wire-format object per line")
-    explain.set_defaults(func=_lazy("hackatimed.cmd_explain", "cmd_explain"))
+    explain.set_defaults(func=_lazy("hackatimed.commands.explain", "cmd_explain"))
 
     init = sub.add_parser(
         "init",
@@ -54,17 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--root", action="append", type=Path, default=[], metavar="PATH", help="a folder to watch"
     )
     init.add_argument("--force", action="store_true", help="overwrite an existing config file")
-    init.set_defaults(func=_lazy("hackatimed.cmd_init", "cmd_init"))
+    init.set_defaults(func=_lazy("hackatimed.commands.init", "cmd_init"))
 
     status = sub.add_parser(
         "status", parents=[common], help="is the daemon running, and what is queued"
     )
     status.add_argument("--json", action="store_true", help="machine-readable")
-    status.set_defaults(func=_lazy("hackatimed.cmd_status", "cmd_status"))
+    status.set_defaults(func=_lazy("hackatimed.commands.status", "cmd_status"))
 
     today = sub.add_parser("today", parents=[common], help="today's total from the server")
     today.add_argument("--json", action="store_true", help="the server's answer as it is")
-    today.set_defaults(func=_lazy("hackatimed.cmd_stats", "cmd_today"))
+    today.set_defaults(func=_lazy("hackatimed.commands.stats", "cmd_today"))
 
     stats = sub.add_parser(
         "stats", parents=[common], help="time per project and language, from the server"
@@ -77,16 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="projects, languages or both, comma-separated (default: both)",
     )
     stats.add_argument("--json", action="store_true", help="the server's answer as it is")
-    stats.set_defaults(func=_lazy("hackatimed.cmd_stats", "cmd_stats"))
+    stats.set_defaults(func=_lazy("hackatimed.commands.stats", "cmd_stats"))
 
     sync = sub.add_parser("sync", parents=[common], help="send every queued heartbeat now")
     sync.add_argument("--json", action="store_true", help="the outcome as one JSON object")
-    sync.set_defaults(func=_lazy("hackatimed.cmd_sync", "cmd_sync"))
+    sync.set_defaults(func=_lazy("hackatimed.commands.sync", "cmd_sync"))
 
     doctor = sub.add_parser(
         "doctor", parents=[common], help="check the setup, with the fix for each problem"
     )
-    doctor.set_defaults(func=_lazy("hackatimed.doctor", "cmd_doctor"))
+    doctor.set_defaults(func=_lazy("hackatimed.commands.doctor", "cmd_doctor"))
 
     for name, verb in (("install-service", "install"), ("uninstall-service", "uninstall")):
         service = sub.add_parser(
@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         service.add_argument(
             "--dry-run", action="store_true", help="print the file and the commands instead"
         )
-        service.set_defaults(func=_lazy("hackatimed.cmd_service", f"cmd_{verb}_service"))
+        service.set_defaults(func=_lazy("hackatimed.commands.service", f"cmd_{verb}_service"))
     return parser
 
 

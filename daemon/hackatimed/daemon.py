@@ -15,20 +15,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from hackatimed import __version__
-from hackatimed.activity import Activity, Edit, editor_buffer
-from hackatimed.api import HackatimeClient
-from hackatimed.changes import FileChange
+from hackatimed.activity.edits import Activity, Edit, editor_buffer
+from hackatimed.activity.focus import FocusSource
+from hackatimed.activity.idle import IdleSource
+from hackatimed.activity.presence import PresenceSignals
+from hackatimed.activity.signals import daemon_signals
 from hackatimed.clock import Clock, local_date
-from hackatimed.config import Config
-from hackatimed.detect import HeartbeatBuilder
-from hackatimed.focus import FocusSource
-from hackatimed.idle import IdleSource
-from hackatimed.outbox import OUTBOX_FILE, Outbox
-from hackatimed.presence import PresenceSignals
-from hackatimed.sender import Sender, SenderState, wait_any
-from hackatimed.signals import daemon_signals
+from hackatimed.config.load import Config
+from hackatimed.delivery.api import HackatimeClient
+from hackatimed.delivery.outbox import OUTBOX_FILE, Outbox
+from hackatimed.delivery.sender import Sender, SenderState, wait_any
+from hackatimed.detect.builder import HeartbeatBuilder
 from hackatimed.status import DaemonStatus, write_status
-from hackatimed.watcher import Watcher
+from hackatimed.watch.changes import FileChange
+from hackatimed.watch.watcher import Watcher
 
 log = logging.getLogger(__name__)
 

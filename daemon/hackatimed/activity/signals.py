@@ -1,0 +1,51 @@
+"""The daemon's presence signals, wired to its settings and rules of the moment.
+
+Kept apart from `presence` (what a signal is, and how they are asked) and from `daemon` (when
+they are asked), so that neither needs to know the config, the ignore rules or the editors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from hackatimed.activity.editor_backups import BackupSignal
+from hackatimed.activity.focus import FocusSource, focused_file
+from hackatimed.activity.focus_resolve import FocusResolver
+from hackatimed.activity.presence import Signal
+from hackatimed.config.load import ActivityConfig, Config
+from hackatimed.detect.builder import HeartbeatBuilder
+
+
+def daemon_signals(
+    *,
+    focus: FocusSource | None,
+    config: Callable[[], Config],
+    builder: Callable[[], HeartbeatBuilder],
+    home: Path,
+    backup_folders: Sequence[Path],
+) -> list[Signal]:
+    """The editor window in focus (where the desktop says), then VS Code's backups. Each asks
+    `config()` at every look (a reload may turn it off) and `builder()`'s ignore rules."""
+    signals: list[Signal] = []
+    if focus is not None:
+        resolver = FocusResolver(
+            roots=lambda: config().watch.roots,
+            accepts=lambda path: builder().accepts(path),
+            ignores_dir=lambda path: builder().ignore.ignores_dir(path),
+            home=home,
+        )
+        in_focus = focused_file(focus, resolver)
+        signals.append(_unless_off(config, lambda a: a.window_focus, in_focus))
+    backups = BackupSignal(folders=backup_folders, accepts=lambda p: builder().accepts(p))
+    signals.append(_unless_off(config, lambda a: a.editor_backups, backups))
+    return signals
+
+
+def _unless_off(
+    config: Callable[[], Config], switch: Callable[[ActivityConfig], str], signal: Signal
+) -> Signal:
+    def checked(since: float) -> Path | None:
+        return None if switch(config().activity) == "off" else signal(since)
+
+    return checked

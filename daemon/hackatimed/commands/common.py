@@ -1,0 +1,79 @@
+"""What the one-shot commands share: loading the config, a client, and server errors said for a
+person at a terminal rather than for the daemon's log."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from hackatimed.config.load import API_KEY_ENV, Config, home_of, load_config, resolve_config_path
+from hackatimed.errors import ConfigError, HackatimedError
+
+if TYPE_CHECKING:
+    from hackatimed.delivery.api import HackatimeClient
+
+KEY_PAGE = "https://hackatime.hackclub.com/my/wakatime_setup"
+# What a command that runs once adds to a network or server failure: the daemon retries by
+# itself and says when in its own log line, a person has to try again.
+_TRY_LATER = "Try again in a few minutes."
+
+
+def config_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
+    return resolve_config_path(args.config, env=env)
+
+
+def load(
+    args: argparse.Namespace, env: Mapping[str, str], *, require_roots: bool = False
+) -> Config:
+    return load_config(
+        config_path(args, env), env=env, home=home_of(env), require_roots=require_roots
+    )
+
+
+def show_warnings(config: Config, stream: TextIO) -> None:
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=stream)
+
+
+def no_key_error(path: Path) -> ConfigError:
+    return ConfigError(
+        "No Hackatime API key is set. Run `hackatimed init` (it asks for the key), or set "
+        f"api.key or api.key_file in {path}, or ${API_KEY_ENV}. Your key is on {KEY_PAGE}."
+    )
+
+
+def client_for(config: Config, path: Path) -> HackatimeClient:
+    """A `HackatimeClient` for the config's server and key; ConfigError (exit 2) with no key.
+
+    Imported here, not at the top: `status` and `init` should not pay for loading aiohttp.
+    """
+    from hackatimed import __version__
+    from hackatimed.activity.editor import user_agent
+    from hackatimed.delivery.api import HackatimeClient
+
+    if config.api.key is None:
+        raise no_key_error(path)
+    return HackatimeClient(
+        config.api.url,
+        config.api.key,
+        timeout_seconds=config.api.timeout_seconds,
+        user_agent=user_agent(__version__),
+    )
+
+
+def for_a_person(exc: HackatimedError) -> HackatimedError:
+    """A server error as a command that runs once says it: what to do next, not the daemon's
+    plan (a 429's wait is a time to try again, not one the command waits out)."""
+    from hackatimed.commands.output import duration
+    from hackatimed.delivery.api import RateLimited, TransientError
+
+    if isinstance(exc, RateLimited):
+        return HackatimedError(
+            "The Hackatime server is limiting requests from this machine; try again in "
+            f"{duration(exc.retry_after) if exc.retry_after >= 1 else 'a moment'}."
+        )
+    if isinstance(exc, TransientError):
+        return HackatimedError(f"{exc} {_TRY_LATER}")
+    return exc

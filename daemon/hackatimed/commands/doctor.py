@@ -1,0 +1,351 @@
+"""`hackatimed doctor`: one line per check of the setup, and the fix for each that fails.
+
+Checks, in order: the config loads, a key is set, the server answers, it accepts the key, each
+root is there, the folders to watch fit in the inotify watch limit (Linux), where idle time comes
+from, and whether the service is installed and running. Exit status 1 when any check failed;
+warnings (worth knowing, not broken) do not fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TextIO
+
+from hackatimed.activity.focus import FocusSource, choose_focus_source
+from hackatimed.activity.idle import IdleSource, choose_idle_source
+from hackatimed.commands.common import client_for, config_path, for_a_person, load
+from hackatimed.config.load import API_KEY_ENV, Config, home_of
+from hackatimed.errors import EXIT_FAILURE, EXIT_OK, HackatimedError
+from hackatimed.service.install import Runner, ServiceState, run_command, service_state
+from hackatimed.status import DaemonStatus, pid_alive, read_status
+
+Outcome = Literal["ok", "warn", "FAIL", "skip"]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    outcome: Outcome
+    detail: str
+    fix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """What doctor looks at besides the config: injected so tests can stand in for it."""
+
+    platform: str = sys.platform
+    proc: Path = Path("/proc")
+    uid: int = field(default_factory=os.getuid)
+    run: Runner = run_command
+    idle: Callable[[Config, Mapping[str, str]], IdleSource] = lambda c, env: choose_idle_source(
+        c.activity.system_idle, env=env
+    )
+    focus: Callable[[Config, Mapping[str, str]], FocusSource | None] = lambda c, env: (
+        choose_focus_source(c.activity.window_focus, env=env)
+    )
+
+
+def cmd_doctor(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    return doctor(args, env, machine=Machine(), out=sys.stdout)
+
+
+def doctor(
+    args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine, out: TextIO
+) -> int:
+    failed = False
+    for check in checks(args, env, machine=machine):
+        print(render(check), file=out, flush=True)
+        failed = failed or check.outcome == "FAIL"
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+def render(check: Check) -> str:
+    line = f"{check.outcome:<5} {check.name:<13} {check.detail}"
+    return line + (f"\n{'':<6}fix: {check.fix}" if check.fix else "")
+
+
+def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine) -> list[Check]:
+    home = home_of(env)
+    path = config_path(args, env)
+    try:
+        config = load(args, env)
+    except HackatimedError as exc:
+        return [
+            Check(
+                "config",
+                "FAIL",
+                str(exc),
+                "fix the file, or write a new one with `hackatimed init --force`",
+            )
+        ]
+    found = [_config_check(config, path)]
+    found += [Check("config", "warn", w) for w in config.warnings]
+    found += _key_and_server(config, path)
+    found += _roots(config)
+    published = read_status(config.storage.data_dir)
+    found.append(_watch_limit(config, home, machine, published))
+    idle_check = _idle(config, env, machine, published)
+    found.append(idle_check)
+    found.append(_focus(config, env, machine, published, idle=idle_check.outcome == "ok"))
+    found.append(_service(home, machine, published))
+    return found
+
+
+def _config_check(config: Config, path: Path) -> Check:
+    if config.source is None:
+        return Check("config", "ok", f"none at {path}; running on defaults")
+    return Check("config", "ok", str(config.source))
+
+
+def _key_and_server(config: Config, path: Path) -> list[Check]:
+    from hackatimed.delivery.api import ApiError, AuthError, RateLimited, RequestRejected
+
+    url, source = config.api.url, config.api.key_source
+    if config.api.key is None:
+        return [
+            Check(
+                "API key",
+                "FAIL",
+                "none set: heartbeats stay in the local queue",
+                "run `hackatimed init --force` (it asks for the key), or set api.key or "
+                f"api.key_file in {path}",
+            ),
+            Check("server", "skip", f"{url} not asked without a key"),
+        ]
+    found = []
+    if source == f"${API_KEY_ENV}":
+        found.append(
+            Check(
+                "API key",
+                "warn",
+                f"only in ${API_KEY_ENV}, which a service does not see",
+                "run `hackatimed init --force` to save it in the config, or use api.key_file",
+            )
+        )
+    client = client_for(config, path)
+
+    async def ask() -> None:
+        async with client:
+            await client.today()
+
+    try:
+        asyncio.run(ask())
+    except AuthError as exc:
+        refused = f"refused by the server (from {source})"
+        return [
+            *found,
+            Check("server", "ok", f"{url} answers"),
+            Check("API key", "FAIL", refused, str(exc)),
+        ]
+    except RateLimited as exc:
+        return [
+            *found,
+            Check("server", "warn", str(for_a_person(exc))),
+            Check("API key", "skip", "not checked while the server limits requests"),
+        ]
+    except RequestRejected as exc:
+        failed = Check("server", "FAIL", str(exc), f"check api.url (now {url})")
+        return [*found, failed, Check("API key", "skip", "not checked: see the server's answer")]
+    except ApiError as exc:
+        failed = Check("server", "FAIL", str(for_a_person(exc)))
+        return [*found, failed, Check("API key", "skip", "not checked: the server did not answer")]
+    return [
+        *found,
+        Check("server", "ok", f"{url} answers"),
+        Check("API key", "ok", f"accepted by the server (from {source})"),
+    ]
+
+
+def _roots(config: Config) -> list[Check]:
+    if not config.watch.roots:
+        return [
+            Check(
+                "roots",
+                "FAIL",
+                "no folders to watch",
+                "add them with `hackatimed init --force --root ~/code`, or watch.roots",
+            )
+        ]
+    found = []
+    for root in config.watch.roots:
+        if root.is_dir() and os.access(root, os.R_OK | os.X_OK):
+            found.append(Check("root", "ok", str(root)))
+        elif root.is_dir():
+            found.append(Check("root", "FAIL", f"{root} cannot be read", f"chmod u+rx {root}"))
+        else:
+            found.append(Check("root", "warn", f"{root} does not exist; watched once it appears"))
+    return found
+
+
+def _watch_limit(
+    config: Config, home: Path, machine: Machine, published: DaemonStatus | None
+) -> Check:
+    from hackatimed.watch.limits import count_folders, max_user_watches, watches_in_use
+    from hackatimed.watch.watcher import SYSCTL_HINT
+
+    raise_it = SYSCTL_HINT[errno.ENOSPC][1]
+    fix = f"raise the limit: {raise_it}; or leave big folders out with watch.exclude"
+
+    if machine.platform == "darwin":
+        return Check("watch limit", "ok", "macOS (FSEvents) has no per-folder watch limit")
+    if not machine.platform.startswith("linux"):
+        return Check("watch limit", "skip", f"not known for {machine.platform}")
+    limit = max_user_watches(machine.proc)
+    if limit is None:
+        return Check("watch limit", "skip", "fs.inotify.max_user_watches could not be read")
+    running = published is not None and published.running and pid_alive(published.pid)
+    daemon = (published.pid,) if published is not None and running else ()
+    others = watches_in_use(machine.proc, uid=machine.uid, skip_pids=daemon)
+    counted = count_folders(config, home=home, cap=limit)
+    plural = "" if counted.folders == 1 else "s"
+    folders = f"{'' if counted.complete else 'more than '}{counted.folders} folder{plural} to watch"
+    if published is not None and daemon:
+        # What the kernel holds for the running daemon, not what it should: the truth when the
+        # economy was lost or the limit was hit.
+        held = watches_in_use(machine.proc, uid=machine.uid, only_pids=daemon)
+        detail = f"{held} folders watched by the running daemon ({folders})"
+    else:
+        held = counted.folders
+        detail = folders
+    detail += f", {others} watches held by other programs, limit {limit}"
+    room = limit - others
+    if published is not None and daemon:
+        if any("inotify limit" in e for e in published.watch_errors):
+            return Check("watch limit", "FAIL", detail + ": some folders are not watched", fix)
+        if published.watched_folders is None:
+            return Check(
+                "watch limit",
+                "warn",
+                detail + ": every folder below the roots is watched, ignored ones too",
+                "install inotify_simple where hackatimed is installed "
+                "(`pip install inotify_simple`), then restart hackatimed",
+            )
+    if not counted.complete or max(held, counted.folders) > room:
+        return Check("watch limit", "FAIL", detail, fix)
+    if max(held, counted.folders) > room // 2:
+        return Check("watch limit", "warn", detail + " (getting close)", fix)
+    return Check("watch limit", "ok", detail)
+
+
+def _source(
+    published: DaemonStatus | None,
+    *,
+    running: Callable[[DaemonStatus], str],
+    found: Callable[[], str],
+) -> tuple[str, bool]:
+    """A source's name, as the running daemon published it (True), or as probed here."""
+    if published is not None and published.running:
+        return running(published), True
+    return found(), False
+
+
+def _idle(
+    config: Config, env: Mapping[str, str], machine: Machine, published: DaemonStatus | None
+) -> Check:
+    if config.activity.system_idle == "off":
+        return Check("idle", "ok", "system idle time off (activity.system_idle): edits decide")
+    name, ran = _source(
+        published, running=lambda p: p.idle_source, found=lambda: machine.idle(config, env).name
+    )
+    if name != "none":
+        who = "the running daemon uses" if ran else "found"
+        return Check("idle", "ok", f"{who} {name} for keyboard and mouse idle time")
+    return Check(
+        "idle",
+        "warn",
+        "no source of keyboard and mouse idle time: only edits count as activity",
+        "on X11 install libxss1 (libXScrnSaver); on GNOME or KDE make sure gdbus or busctl is "
+        "installed; otherwise nothing is needed",
+    )
+
+
+def _focus(
+    config: Config,
+    env: Mapping[str, str],
+    machine: Machine,
+    published: DaemonStatus | None,
+    *,
+    idle: bool,
+) -> Check:
+    """`idle`: whether the idle check found a source (or was turned off on purpose)."""
+    if config.activity.window_focus == "off":
+        return Check("focus", "ok", "focused window not read (activity.window_focus off)")
+    if not idle or config.activity.system_idle == "off":
+        # Without idle time a focused editor cannot be told from an empty chair.
+        return Check("focus", "ok", "focused window not read: it needs the idle time (above)")
+    name, ran = _source(
+        published,
+        running=lambda p: p.focus_source,
+        found=lambda: _name_of(machine.focus(config, env)),
+    )
+    if name not in ("none", "off"):
+        who = "the running daemon reads" if ran else "found"
+        return Check("focus", "ok", f"{who} {name}: typing in an editor counts before a save")
+    # Not a warning: edits, swap files and idle time still count; only the minutes before a
+    # first save in an editor that writes nothing until then are not seen.
+    return Check(
+        "focus",
+        "ok",
+        "no focused-window source (X11 only): minutes typed before a first save count in "
+        "Vim, Emacs and Kate (swap files) and VS Code and its forks (backups), not in others",
+    )
+
+
+def _name_of(source: FocusSource | None) -> str:
+    return "none" if source is None else source.name
+
+
+def _service(home: Path, machine: Machine, published: DaemonStatus | None) -> Check:
+    try:
+        state = service_state(platform=machine.platform, home=home, run=machine.run)
+    except HackatimedError as exc:
+        return Check("service", "skip", str(exc))
+    by_hand = published is not None and published.running
+    return _service_check(state, by_hand, published.pid if published else None)
+
+
+def _service_check(state: ServiceState, by_hand: bool, pid: int | None) -> Check:
+    logs = (
+        "journalctl --user -u hackatimed"
+        if state.platform == "systemd"
+        else "the logs in ~/Library/Logs/hackatimed/"
+    )
+    if not state.installed:
+        if by_hand:
+            return Check(
+                "service",
+                "warn",
+                f"not installed; a daemon runs (pid {pid}) without it",
+                "`hackatimed install-service` starts it at every login",
+            )
+        return Check(
+            "service",
+            "FAIL",
+            "not installed, and no daemon is running",
+            "`hackatimed install-service` starts it now and at every login",
+        )
+    if state.problem:
+        return Check("service", "warn", f"installed at {state.unit_path}; {state.problem}")
+    if not state.running:
+        return Check(
+            "service",
+            "FAIL",
+            f"installed at {state.unit_path} but not running",
+            f"see why with {logs}, then `hackatimed install-service` again",
+        )
+    if not state.enabled:
+        return Check(
+            "service",
+            "warn",
+            f"running (pid {state.pid}) but not started at login",
+            "`hackatimed install-service` enables it",
+        )
+    return Check("service", "ok", f"{state.platform} service running (pid {state.pid})")

@@ -1,0 +1,62 @@
+"""`hackatimed explain`: the heartbeat a save of each file would send now, and the rule behind
+each derived field. It builds them with the daemon's own `HeartbeatBuilder`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+from collections.abc import Mapping
+
+from hackatimed.clock import SystemClock
+from hackatimed.commands.common import load
+from hackatimed.config.load import Config, home_of
+from hackatimed.detect.builder import Explanation, HeartbeatBuilder
+from hackatimed.heartbeat import WIRE_FIELDS
+
+
+def cmd_explain(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    config = load(args, env)
+    builder = HeartbeatBuilder(
+        config, clock=SystemClock(), home=home_of(env), hostname=socket.gethostname()
+    )
+    fmt = config.heartbeats.dependencies_format
+    for i, path in enumerate(args.paths):
+        explanation = builder.explain(path)
+        if args.json:
+            hb = explanation.heartbeat
+            print(
+                hb.to_json(fmt)
+                if hb
+                else json.dumps({"entity": str(explanation.path), "skipped": explanation.skipped})
+            )
+        else:
+            if i:
+                print()
+            print(_render(explanation, config))
+    return 0
+
+
+def _render(e: Explanation, config: Config) -> str:
+    lines = [str(e.path)]
+    if e.heartbeat is None:
+        lines.append(f"  no heartbeat: {e.skipped}")
+        if e.project_rule:
+            lines.append(f"  project rule: {e.project_rule}")
+        if not config.watch.roots:
+            # With no roots every file is "outside the roots": say where that comes from.
+            where = config.source or "any config file (`hackatimed init` writes one)"
+            lines.append(f"  note: no watch.roots in {where}; add the folders to watch")
+        return "\n".join(lines)
+    why = {"project": e.project_rule, "branch": e.branch_rule, "language": e.language_rule}
+    wire = e.heartbeat.to_wire(config.heartbeats.dependencies_format)
+    for name in WIRE_FIELDS:
+        if name in wire:
+            value = wire[name]
+            shown = ", ".join(value) if isinstance(value, list) else value
+            reason = f"  ({why[name]})" if why.get(name) else ""
+            lines.append(f"  {name:<19}{shown}{reason}")
+        elif name in why:
+            reason = f"  ({why[name]})" if why.get(name) else ""
+            lines.append(f"  {name:<19}(not sent){reason}")
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""`hackatimed run`: load the config, set up logging and the seams, and hand over to the
+daemon."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+from collections.abc import Mapping
+
+from hackatimed.activity.session_env import DesktopSession
+from hackatimed.clock import SystemClock
+from hackatimed.config.load import Config, home_of, load_config, resolve_config_path
+from hackatimed.detect.builder import HeartbeatBuilder
+from hackatimed.logs import setup_logging
+
+log = logging.getLogger("hackatimed")
+
+
+def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from hackatimed.activity.editor_backups import backup_folders
+    from hackatimed.activity.focus import choose_focus_source
+    from hackatimed.activity.idle import choose_idle_source
+    from hackatimed.daemon import Daemon, Sources, run_daemon
+
+    home = home_of(env)
+    path = resolve_config_path(args.config, env=env)
+
+    def load() -> Config:
+        return load_config(path, env=env, home=home, extra_roots=args.root)
+
+    config = load()
+    setup_logging(config.logging.level, under_journal=bool(env.get("JOURNAL_STREAM")))
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    clock = SystemClock()
+    hostname = socket.gethostname()
+
+    def sources(c: Config, e: Mapping[str, str]) -> Sources:
+        # The focus source is found whatever activity.window_focus says: it reads nothing until
+        # asked, the daemon asks it only while the setting is "auto", and a reload may turn the
+        # setting on.
+        return (
+            choose_idle_source(c.activity.system_idle, env=e),
+            choose_focus_source("auto", env=e),
+        )
+
+    # A service started before the desktop: its variables, if the manager has them yet.
+    session = DesktopSession(env)
+    found = session.find()
+    if found is not None:
+        _export_for_xlib(found)
+    idle, focus = sources(config, found or env)
+
+    def desktop(c: Config) -> Sources | None:
+        later = session.find()
+        if later is None:
+            return None
+        _export_for_xlib(later)
+        return sources(c, later)
+
+    def builder(c: Config) -> HeartbeatBuilder:
+        return HeartbeatBuilder(c, clock=clock, home=home, hostname=hostname)
+
+    return run_daemon(
+        lambda: Daemon(
+            config,
+            clock=clock,
+            idle=idle,
+            reload_config=load,
+            builder_factory=builder,
+            focus=focus,
+            home=home,
+            backup_folders=backup_folders(home=home, env=env),
+            desktop=desktop if session.waiting else None,
+        )
+    )
+
+
+def _export_for_xlib(env: Mapping[str, str]) -> None:
+    """libX11 takes the display's name as an argument, but finds its access cookie only in
+    this process's environment (XAUTHORITY), so that one variable is set here."""
+    if env.get("XAUTHORITY") and not os.environ.get("XAUTHORITY"):
+        os.environ["XAUTHORITY"] = env["XAUTHORITY"]

@@ -1,0 +1,140 @@
+"""`hackatimed install-service` and `uninstall-service`, through `hackatimed.service.install`.
+
+Install checks first that the service could work: the config loads and names folders to watch.
+The unit always names the config file by its absolute path, so the service finds the same file
+whatever its environment holds. A key that lives only in `$HACKATIME_API_KEY` is worth a warning:
+a service does not see the variables of the shell that installed it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from hackatimed.commands.common import config_path, load
+from hackatimed.config.load import API_KEY_ENV, Config, home_of
+from hackatimed.errors import EXIT_OK, ConfigError
+from hackatimed.service.install import (
+    Runner,
+    apply,
+    daemon_command,
+    plan_install,
+    plan_uninstall,
+    render,
+    run_command,
+)
+
+
+def cmd_install_service(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    return install_service(
+        args,
+        env,
+        platform=sys.platform,
+        uid=os.getuid(),
+        run=run_command,
+        executable=daemon_command(),
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+
+
+def cmd_uninstall_service(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    return uninstall_service(
+        args, env, platform=sys.platform, uid=os.getuid(), run=run_command, out=sys.stdout
+    )
+
+
+def install_service(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    *,
+    platform: str,
+    uid: int,
+    run: Runner,
+    executable: Sequence[str],
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    home = home_of(env)
+    path = config_path(args, env)
+    config = load(args, env)
+    if not config.watch.roots or config.source is None:
+        raise ConfigError(
+            f"{path} names no folders to watch, so the service would have nothing to do. Run "
+            "`hackatimed init` first (or add watch.roots to that file)."
+        )
+    for warning in (*config.warnings, *key_warnings(config)):
+        print(f"warning: {warning}", file=err)
+    plan = plan_install(
+        platform=platform, home=home, uid=uid, executable=executable, config_path=config.source
+    )
+    if args.dry_run:
+        print(render(plan), end="", file=out)
+        return EXIT_OK
+    apply(plan, run=run, install=True)
+    logs = (
+        "journalctl --user -u hackatimed"
+        if plan.platform == "systemd"
+        else "~/Library/Logs/hackatimed/"
+    )
+    print(
+        f"Installed {plan.unit_path}: hackatimed runs now and starts at every login.\n"
+        f"`hackatimed status` shows what it does; its log: {logs}.",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def uninstall_service(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    *,
+    platform: str,
+    uid: int,
+    run: Runner,
+    out: TextIO,
+) -> int:
+    plan = plan_uninstall(platform=platform, home=home_of(env), uid=uid)
+    if args.dry_run:
+        print(render(plan), end="", file=out)
+        return EXIT_OK
+    was_there = plan.unit_path.exists()
+    unreached = apply(plan, run=run, install=False)
+    kept = "Your config and queued heartbeats are kept."
+    if not was_there:
+        print(f"No service was installed ({plan.unit_path} does not exist).", file=out)
+    elif unreached is None:
+        print(
+            f"Stopped hackatimed and removed {plan.unit_path}; it no longer starts at login. "
+            f"{kept}",
+            file=out,
+        )
+    else:
+        print(
+            f"Removed {plan.unit_path}; it no longer starts at login. The service manager "
+            f"could not be told: {unreached}. If hackatimed runs as "
+            "a service now, it runs until you log out, or until `systemctl --user stop "
+            f"hackatimed` from a login session. {kept}",
+            file=out,
+        )
+    return EXIT_OK
+
+
+def key_warnings(config: Config) -> list[str]:
+    source = config.api.key_source
+    if config.api.key is None:
+        return [
+            "no API key is set: the service will queue heartbeats and send nothing until one "
+            "is. Run `hackatimed init --force` to set it."
+        ]
+    if source == f"${API_KEY_ENV}":
+        return [
+            f"your API key is only in ${API_KEY_ENV}, and a service does not see your shell's "
+            "variables: it would queue and send nothing. Run `hackatimed init --force` with the "
+            "variable set (it saves the key in the config file, readable only by you), or put "
+            "the key alone in a file and name it with api.key_file."
+        ]
+    return []

@@ -1,0 +1,247 @@
+"""`hackatimed status`: what the daemon is doing, from its status file and its queue.
+
+Nothing here writes: the status file is read as the daemon last published it (at least every 30
+s), its pid is checked against the live process, and the queue is read with `outbox.peek`, which
+creates and writes nothing and is safe while the daemon writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TextIO
+
+from hackatimed.clock import local_date
+from hackatimed.commands.common import load
+from hackatimed.commands.output import ago, duration, moment
+from hackatimed.config.load import Config, home_of
+from hackatimed.delivery.outbox import OUTBOX_FILE, OutboxStats, peek
+from hackatimed.errors import EXIT_FAILURE, EXIT_OK
+from hackatimed.status import STATUS_FILE, DaemonStatus, pid_alive, read_status
+
+# How much later than the status file's start time a process may have been created and still be
+# the daemon that wrote it (imports run before the daemon notes its start; a slow disk is slow).
+_START_SLACK_SECONDS = 5.0
+_NO_QUEUE = OutboxStats(queued=0, oldest_time=None, rejected=0, last_rejection=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything `status` says; `--json` prints it as it is."""
+
+    running: bool
+    pid: int | None
+    started_at: float | None
+    version: str | None
+    stopped_uncleanly: bool  # the file says running, but that process is gone
+    config_path: str | None
+    data_dir: str
+    roots: list[str]
+    watched_roots: list[str]
+    watched_folders: int | None
+    idle_source: str | None
+    idle: bool | None
+    focus_source: str | None
+    queued: int
+    oldest_queued_at: float | None
+    rejected: int
+    last_rejection: str | None
+    last_success_at: float | None
+    last_error: str | None
+    key_configured: bool
+    key_source: str | None
+    key_refused: bool
+    heartbeats_today: int
+    watch_errors: list[str]
+    watch_overflows: int
+    storms: int
+    storm_changes_skipped: int
+    status_updated_at: float | None
+    problems: list[str]  # what could not be read
+
+
+def cmd_status(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    return status(args, env, out=sys.stdout, now=time.time())
+
+
+def status(args: argparse.Namespace, env: Mapping[str, str], *, out: TextIO, now: float) -> int:
+    config = load(args, env)
+    report = gather(config, now=now)
+    if args.json:
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=1), file=out)
+    else:
+        print(render(report, now=now, home=home_of(env)), file=out)
+    return EXIT_FAILURE if report.problems else EXIT_OK
+
+
+def gather(config: Config, *, now: float) -> Report:
+    data_dir = config.storage.data_dir
+    problems: list[str] = []
+    published = read_status(data_dir)
+    if published is None and (data_dir / STATUS_FILE).exists():
+        problems.append(
+            f"{data_dir / STATUS_FILE} could not be read; the daemon rewrites it within 30 s "
+            "while it runs."
+        )
+    try:
+        # A queue not created yet is empty.
+        queue = peek(data_dir / OUTBOX_FILE) or _NO_QUEUE
+    except (sqlite3.Error, OSError) as exc:
+        problems.append(f"the queue {data_dir / OUTBOX_FILE} could not be read ({exc}).")
+        queue = _NO_QUEUE
+    running = published is not None and published.running and is_that_process(published)
+    p = published
+    today = local_date(now).isoformat()  # as the daemon dates its count
+    return Report(
+        running=running,
+        pid=p.pid if p and running else None,
+        started_at=p.started_at if p else None,
+        version=p.version if p else None,
+        stopped_uncleanly=bool(p and p.running and not running),
+        config_path=str(config.source) if config.source else None,
+        data_dir=str(data_dir),
+        roots=list(p.roots) if p and running else [str(r) for r in config.watch.roots],
+        watched_roots=list(p.watched_roots) if p and running else [],
+        watched_folders=p.watched_folders if p and running else None,
+        idle_source=p.idle_source if p and running else None,
+        idle=p.idle if p and running else None,
+        focus_source=p.focus_source if p and running else None,
+        queued=queue.queued,
+        oldest_queued_at=queue.oldest_time,
+        rejected=queue.rejected,
+        last_rejection=queue.last_rejection,
+        last_success_at=p.last_success_at if p else None,
+        last_error=p.last_error if p else None,
+        # The running daemon knows best: a service may see another environment than this shell.
+        key_configured=p.key_configured if p and running else config.api.key is not None,
+        key_source=config.api.key_source,
+        key_refused=bool(p and running and p.key_refused),
+        heartbeats_today=p.heartbeats_today if p and p.today == today else 0,
+        watch_errors=list(p.watch_errors) if p and running else [],
+        watch_overflows=p.watch_overflows if p and running else 0,
+        storms=p.storms if p and running else 0,
+        storm_changes_skipped=p.storm_changes_skipped if p and running else 0,
+        status_updated_at=p.updated_at if p else None,
+        problems=problems,
+    )
+
+
+def is_that_process(published: DaemonStatus) -> bool:
+    """The pid is alive and is the daemon that wrote the file, not a later process that was
+    given the same pid after the daemon died."""
+    import psutil
+
+    try:
+        created = psutil.Process(published.pid).create_time()
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return pid_alive(published.pid)
+    return created <= published.started_at + _START_SLACK_SECONDS
+
+
+def render(r: Report, *, now: float, home: Path) -> str:
+    lines = [_headline(r, now)]
+
+    def row(label: str, text: str) -> None:
+        lines.append(f"  {label + ':':<13}{text}")
+
+    row("Config", r.config_path or "none (running on defaults)")
+    row("Watching", _watching(r, home))
+    for error in r.watch_errors:
+        row("Watch error", error)
+    if r.watch_overflows:
+        row("Overflows", f"{r.watch_overflows} (the kernel dropped events; rescanned each time)")
+    if r.running:
+        row("Activity", _activity(r))
+        if r.storms:
+            row("Storms", f"{r.storms} not counted ({r.storm_changes_skipped} file changes)")
+    row("Queue", _queue(r, now))
+    if r.rejected:
+        row("Rejected", f"{r.rejected} refused by the server (last: {r.last_rejection})")
+    row("Last send", moment(r.last_success_at, now) if r.last_success_at else "never")
+    if r.last_error:
+        row("Last error", r.last_error)
+    row("API key", _key(r))
+    if r.running:
+        row("Today", f"{r.heartbeats_today} heartbeat{'' if r.heartbeats_today == 1 else 's'}")
+        if r.status_updated_at is not None:
+            # The daemon publishes on new heartbeats and every 30 s, not after every send.
+            row("Reported", f"{ago(r.status_updated_at, now)} (the queue is read live)")
+    for problem in r.problems:
+        lines.append(f"  Problem: {problem}")
+    return "\n".join(lines)
+
+
+def _headline(r: Report, now: float) -> str:
+    if r.running and r.started_at is not None:
+        return (
+            f"hackatimed {r.version} is running (pid {r.pid}, since {moment(r.started_at, now)})."
+        )
+    start = "Start it with `hackatimed install-service` (at every login) or `hackatimed run`."
+    if r.stopped_uncleanly:
+        when = f" at about {moment(r.status_updated_at, now)}" if r.status_updated_at else ""
+        return f"hackatimed is not running: it stopped without saying so{when}. {start}"
+    if r.status_updated_at is not None:
+        return f"hackatimed is not running; it stopped {moment(r.status_updated_at, now)}. {start}"
+    return f"hackatimed is not running, and has not run with the data folder {r.data_dir}. {start}"
+
+
+def _watching(r: Report, home: Path) -> str:
+    if not r.roots:
+        return "no folders (add watch.roots to the config, or run `hackatimed init`)"
+    shown = []
+    for root in r.roots:
+        text = _tilde(root, home)
+        if r.running and root not in r.watched_roots:
+            text += " (missing; watched once it appears)"
+        shown.append(text)
+    if r.watched_folders is not None:
+        folders = f" ({r.watched_folders} folders)"
+    elif r.running and sys.platform.startswith("linux"):
+        # Only where a watch per folder is the cost: macOS and Windows watch a tree at once.
+        folders = " (every folder below them, ignored ones too: see `hackatimed doctor`)"
+    else:
+        folders = ""
+    return ", ".join(shown) + folders
+
+
+def _activity(r: Report) -> str:
+    if r.idle is None:
+        return "unknown: no idle source, so only edits count as activity"
+    state = f"{'idle' if r.idle else 'active'} (idle time from {r.idle_source}"
+    if r.focus_source not in (None, "none", "off"):
+        state += f"; the editor in focus from {r.focus_source}"
+    return state + ")"
+
+
+def _queue(r: Report, now: float) -> str:
+    if not r.queued:
+        return "empty"
+    waiting = f"{r.queued} heartbeat{'' if r.queued == 1 else 's'} waiting"
+    if r.oldest_queued_at is None:
+        return waiting
+    return f"{waiting}, the oldest from {duration(now - r.oldest_queued_at)} ago"
+
+
+def _key(r: Report) -> str:
+    if not r.key_configured:
+        return "none: heartbeats stay queued until you set one (`hackatimed init --force`)"
+    source = f" (from {r.key_source})" if r.key_source else ""
+    if r.key_refused:
+        return (
+            f"REFUSED by the server{source}. Check it on your Hackatime settings page, fix it, "
+            "then restart the daemon."
+        )
+    return f"set{source}"
+
+
+def _tilde(path: str, home: Path) -> str:
+    prefix = str(home).rstrip("/") + "/"
+    return "~/" + path[len(prefix) :] if path.startswith(prefix) else path

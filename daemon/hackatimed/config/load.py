@@ -1,0 +1,393 @@
+"""The configuration: one TOML file, validated into frozen values.
+
+This is the only module that reads the environment (`$HACKATIMED_CONFIG`, `$HACKATIME_API_KEY`,
+`$XDG_CONFIG_HOME`, `$XDG_STATE_HOME`, `$WAKATIME_HOME`) and `~/.wakatime.cfg`; everything else
+receives a `Config` (the values are defined in `config_values` and exported from here). Every
+error names the file and the line; no message shows the API key.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import platformdirs
+
+from hackatimed.config.schema import (
+    DEFAULT_API_URL,
+    Source,
+    normalize_api_url,
+    parse_toml,
+    validate,
+)
+from hackatimed.config.values import (
+    ActivityConfig,
+    ApiConfig,
+    ApiKey,
+    Config,
+    HeartbeatConfig,
+    LoggingConfig,
+    PrivacyConfig,
+    ProjectMapping,
+    StorageConfig,
+    WatchConfig,
+    key_is_malformed,
+)
+from hackatimed.config.wakatime_cfg import HACKATIME_SUFFIX, WakatimeSettings, read_wakatime_cfg
+from hackatimed.errors import ConfigError
+from hackatimed.heartbeat import Hide, PrivacyRules
+
+__all__ = [
+    "API_KEY_ENV",
+    "APP_NAME",
+    "CONFIG_ENV",
+    "DEFAULT_API_URL",
+    "ActivityConfig",
+    "ApiConfig",
+    "ApiKey",
+    "Config",
+    "HeartbeatConfig",
+    "LoggingConfig",
+    "PrivacyConfig",
+    "ProjectMapping",
+    "StorageConfig",
+    "WatchConfig",
+    "default_config_path",
+    "default_data_dir",
+    "home_of",
+    "load_config",
+    "normalize_api_url",
+    "resolve_config_path",
+]
+
+APP_NAME = "hackatimed"
+CONFIG_ENV = "HACKATIMED_CONFIG"
+API_KEY_ENV = "HACKATIME_API_KEY"
+
+
+def home_of(env: Mapping[str, str]) -> Path:
+    """`$HOME` from the environment given (a test's or the service's), else the account's."""
+    return Path(env["HOME"]) if env.get("HOME") else Path.home()
+
+
+def resolve_config_path(explicit: Path | None, *, env: Mapping[str, str]) -> Path:
+    """`--config`, then `$HACKATIMED_CONFIG`, then the platform's user config dir."""
+    home = home_of(env)
+    chosen = str(explicit) if explicit is not None else env.get(CONFIG_ENV, "").strip()
+    if chosen:
+        return _expand(chosen, home=home, base=Path.cwd())
+    return default_config_path(env=env, home=home)
+
+
+def default_config_path(*, env: Mapping[str, str], home: Path) -> Path:
+    """`~/.config/hackatimed/config.toml` on Linux (or under `$XDG_CONFIG_HOME`)."""
+    user_dir = _user_dir("XDG_CONFIG_HOME", ".config", platformdirs.user_config_path, env, home)
+    return user_dir / "config.toml"
+
+
+def default_data_dir(*, env: Mapping[str, str], home: Path) -> Path:
+    """`~/.local/state/hackatimed` on Linux (or under `$XDG_STATE_HOME`)."""
+    return _user_dir("XDG_STATE_HOME", ".local/state", platformdirs.user_state_path, env, home)
+
+
+def load_config(
+    path: Path | None,
+    *,
+    env: Mapping[str, str],
+    home: Path,
+    extra_roots: Sequence[Path] = (),
+    require_roots: bool = True,
+) -> Config:
+    """Read and check the config at `path` (None: defaults), then fill the gaps it leaves from
+    `$HACKATIME_API_KEY` and `~/.wakatime.cfg`. `extra_roots` are `run --root` folders.
+
+    A missing file is fine at the default location (running on defaults), an error anywhere
+    else. Raises ConfigError (exit 2) with the file, the line and the fix.
+    """
+    src, doc, wanted = _read(path, env=env, home=home)
+    values = validate(doc, src)
+    waka_home = env.get("WAKATIME_HOME", "").strip()
+    waka_dir = _expand(waka_home, home=home, base=home) if waka_home else home
+    waka = read_wakatime_cfg(waka_dir / ".wakatime.cfg")
+    return _Builder(src, values, waka, env=env, home=home, wanted=wanted).build(
+        extra_roots, require_roots=require_roots
+    )
+
+
+def _read(
+    path: Path | None, *, env: Mapping[str, str], home: Path
+) -> tuple[Source, dict[str, Any], Path]:
+    default = default_config_path(env=env, home=home)
+    if path is None:
+        return Source(), {}, default
+    path = _expand(str(path), home=home, base=Path.cwd())
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if path == default:
+            return Source(), {}, path
+        raise ConfigError(
+            f"{path}: no such config file. Write one with `hackatimed init`, or give the right "
+            f"path to --config or ${CONFIG_ENV}."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror}).") from None
+    src, doc = parse_toml(path, data)
+    return src, doc, path
+
+
+class _Builder:
+    """Turns checked values into a Config, taking what the file leaves out from elsewhere."""
+
+    def __init__(
+        self,
+        src: Source,
+        values: dict[str, Any],
+        waka: WakatimeSettings,
+        *,
+        env: Mapping[str, str],
+        home: Path,
+        wanted: Path,
+    ) -> None:
+        self.src, self.values, self.waka, self.env, self.home = src, values, waka, env, home
+        self.wanted = wanted  # the config file asked for, even when it does not exist
+        self.base = src.path.parent if src.path else Path.cwd()  # for relative paths in the file
+        self.warnings: list[str] = list(waka.warnings)
+
+    def build(self, extra_roots: Sequence[Path], *, require_roots: bool) -> Config:
+        storage_dir = self.values.get("storage.data_dir", "").strip()
+        data_dir = (
+            self.path(storage_dir)
+            if storage_dir
+            else default_data_dir(env=self.env, home=self.home)
+        )
+        machine = self.values.get("heartbeats.machine", "").strip() or self.waka.hostname or ""
+        return Config(
+            api=self.api(),
+            watch=self.watch(extra_roots, require_roots=require_roots),
+            heartbeats=HeartbeatConfig(
+                **self.given("heartbeats", HeartbeatConfig, "machine"), machine=machine
+            ),
+            activity=ActivityConfig(**self.given("activity", ActivityConfig)),
+            privacy=self.privacy(),
+            project_map=self.project_map(),
+            languages=MappingProxyType(self.values.get("languages", {})),
+            storage=StorageConfig(
+                **self.given("storage", StorageConfig, "data_dir"), data_dir=data_dir
+            ),
+            logging=LoggingConfig(**self.given("logging", LoggingConfig)),
+            source=self.src.path,
+            warnings=tuple(self.warnings),
+        )
+
+    def given(self, section: str, cls: Any, *built: str) -> dict[str, Any]:
+        """The fields of `cls` the file sets, apart from those `built` by hand."""
+        names = (f.name for f in fields(cls) if f.name not in built)
+        return {n: self.values[f"{section}.{n}"] for n in names if f"{section}.{n}" in self.values}
+
+    def path(self, raw: str) -> Path:
+        return _expand(raw, home=self.home, base=self.base)
+
+    def api(self) -> ApiConfig:
+        key, key_source = self.key()
+        given = self.given("api", ApiConfig, "url", "key", "key_source")
+        return ApiConfig(url=self.url(), key=key, key_source=key_source, **given)
+
+    def url(self) -> str:
+        if "api.url" in self.values:
+            try:
+                url = normalize_api_url(self.values["api.url"])
+            except ValueError as exc:
+                raise self.src.error(("api", "url"), f"`api.url` {exc}.") from None
+            if url.endswith(HACKATIME_SUFFIX):
+                self.warnings.append(
+                    f"{self.src.at(('api', 'url'))}`api.url` is the base URL, without "
+                    f"{HACKATIME_SUFFIX}; using {url.removesuffix(HACKATIME_SUFFIX)}."
+                )
+                url = url.removesuffix(HACKATIME_SUFFIX)
+            return url
+        if self.waka.api_url:
+            try:
+                return normalize_api_url(self.waka.api_url)
+            except ValueError as exc:
+                self.warnings.append(
+                    f"{self.waka.path}: api_url {exc}; it is ignored and {DEFAULT_API_URL} used."
+                )
+        return DEFAULT_API_URL
+
+    def key(self) -> tuple[ApiKey | None, str | None]:
+        """The first key found: api.key, api.key_file, $HACKATIME_API_KEY, ~/.wakatime.cfg."""
+        inline = self.values.get("api.key", "").strip()
+        key_file = self.values.get("api.key_file", "").strip()
+        env_key = self.env.get(API_KEY_ENV, "").strip()
+        if inline:
+            if key_file:
+                self.warnings.append(
+                    f"{self.src.at(('api', 'key_file'))}api.key is set too and wins; "
+                    "api.key_file is not read. Remove one of them."
+                )
+            self.warn_if_shared(self.src.path)
+            return self.checked(
+                inline, lambda: self.src.at(("api", "key")) + "`api.key`"
+            ), "api.key"
+        if key_file:
+            key, where = self.read_key_file(key_file)
+            return self.checked(key, lambda: where), "api.key_file"
+        if env_key:
+            return self.checked(env_key, lambda: f"${API_KEY_ENV}"), f"${API_KEY_ENV}"
+        if self.waka.api_key:
+            return ApiKey(self.waka.api_key), "~/.wakatime.cfg"
+        return None, None
+
+    def checked(self, key: str, where: Callable[[], str]) -> ApiKey:
+        if key_is_malformed(key):
+            raise ConfigError(
+                f"{where()} holds spaces or control characters inside the key; copy it again."
+            )
+        return ApiKey(key)
+
+    def read_key_file(self, raw: str) -> tuple[str, str]:
+        path = self.path(raw)
+        where = f"{self.src.at(('api', 'key_file'))}`api.key_file` ({path})"
+        try:
+            key = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"{where} cannot be read ({exc.strerror}). Put your key alone in that file, "
+                "or remove api.key_file."
+            ) from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{where} is not UTF-8 text; put the key alone in it.") from None
+        if not key:
+            raise ConfigError(f"{where} is empty; put your key in it, alone on one line.")
+        self.warn_if_shared(path)
+        return key, where
+
+    def warn_if_shared(self, path: Path | None) -> None:
+        """Warns about a file holding the key that other users can read."""
+        if path is None or os.name != "posix":
+            return
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            return
+        if mode & (stat.S_IRGRP | stat.S_IROTH):
+            self.warnings.append(
+                f"{path} holds your API key and other users can read it (mode {mode:o}); "
+                f"fix it with: chmod 600 {shlex.quote(str(path))}"
+            )
+
+    def watch(self, extra_roots: Sequence[Path], *, require_roots: bool) -> WatchConfig:
+        roots = self.roots(extra_roots)
+        if not roots and require_roots:
+            raise ConfigError(
+                "no folders to watch. Pass one with --root (hackatimed run --root ~/code), or "
+                f'list them in {self.wanted} under [watch] as roots = ["~/code"].'
+            )
+        for name in ("exclude", "include"):
+            for pattern in self.values.get(f"watch.{name}", ()):
+                # Imported only for a pattern to check: `status` with a plain config need not
+                # load pathspec (a fifth of its start-up).
+                import pathspec
+
+                try:
+                    pathspec.GitIgnoreSpec.from_lines([pattern])
+                except ValueError:
+                    raise self.src.error(
+                        ("watch", name),
+                        f"`watch.{name}` holds {pattern!r}, not a valid gitignore-style pattern.",
+                    ) from None
+        return WatchConfig(
+            roots=roots,
+            **self.given("watch", WatchConfig, "roots", "exclude_regex", "include_regex"),
+            exclude_regex=self.waka.exclude,
+            include_regex=self.waka.include,
+        )
+
+    def roots(self, extra_roots: Sequence[Path]) -> tuple[Path, ...]:
+        found: dict[Path, bool] = {}  # root -> listed in the file (else given with --root)
+        for raw in self.values.get("watch.roots", ()):
+            if not raw.strip():
+                raise self.src.error(("watch", "roots"), "`watch.roots` holds an empty path.")
+            found.setdefault(self.path(raw), True)
+        for extra in extra_roots:
+            found.setdefault(_expand(str(extra), home=self.home, base=Path.cwd()), False)
+        for root, in_file in found.items():
+            self.check_root(root, in_file)
+        return tuple(found)
+
+    def check_root(self, root: Path, in_file: bool) -> None:
+        def where() -> str:
+            return self.src.at(("watch", "roots")) + "watch.roots" if in_file else "--root"
+
+        try:
+            mode = root.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            self.warnings.append(
+                f"{where()}: {root} does not exist yet; it is watched once it appears."
+            )
+            return
+        except OSError as exc:
+            self.warnings.append(f"{where()}: {root} cannot be read ({exc.strerror}).")
+            return
+        if not stat.S_ISDIR(mode):
+            raise ConfigError(f"{where()}: {root} is not a folder; list folders to watch.")
+
+    def privacy(self) -> PrivacyConfig:
+        from_waka: dict[str, Hide] = {}
+        for name in (*(f.name for f in fields(PrivacyRules)), "exclude_unknown_project"):
+            theirs: Hide | None = getattr(self.waka, name)
+            if theirs is None:
+                continue
+            if f"privacy.{name}" not in self.values:
+                from_waka[name] = theirs
+            elif theirs and not self.values[f"privacy.{name}"]:
+                what = f"`{name} = true`" if theirs is True else f"the `{name}` patterns"
+                self.warnings.append(
+                    f"{self.src.at(('privacy', name))}`privacy.{name} = false` overrides "
+                    f"{what} in {self.waka.path}."
+                )
+        return PrivacyConfig(**{**self.given("privacy", PrivacyConfig), **from_waka})
+
+    def project_map(self) -> tuple[ProjectMapping, ...]:
+        # Folders named in the TOML first, then ~/.wakatime.cfg's regexes, each in file order.
+        mine = (
+            ProjectMapping(name=n, path=self.path(p))
+            for p, n in self.values.get("projects.map", ())
+        )
+        theirs = (ProjectMapping(name=n, pattern=p) for p, n in self.waka.project_map)
+        return (*mine, *theirs)
+
+
+def _expand(raw: str, *, home: Path, base: Path) -> Path:
+    """`~` is `home`; a relative path is relative to `base`."""
+    if raw == "~" or raw.startswith(("~/", "~" + os.sep)):
+        path = home / raw[2:]
+    else:
+        path = Path(raw).expanduser() if raw.startswith("~") else Path(raw)
+    return Path(os.path.normpath(base / path))
+
+
+def _user_dir(
+    xdg_name: str,
+    xdg_default: str,
+    platform_dir: Callable[[str], Path],
+    env: Mapping[str, str],
+    home: Path,
+) -> Path:
+    if sys.platform not in ("darwin", "win32"):
+        # platformdirs' XDG rule, applied to the injected environment and home.
+        xdg = env.get(xdg_name, "").strip()
+        return (Path(xdg) if xdg and Path(xdg).is_absolute() else home / xdg_default) / APP_NAME
+    found = platform_dir(APP_NAME)
+    try:
+        return home / found.relative_to(Path.home())
+    except ValueError:
+        return found

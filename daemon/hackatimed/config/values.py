@@ -1,0 +1,147 @@
+"""The configuration's values: what every other module receives, frozen and checked.
+
+`config.load_config` makes them (and `config` re-exports them); this module does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from hackatimed.config.schema import DEFAULT_API_URL
+from hackatimed.heartbeat import DependenciesFormat, Hide, PrivacyRules
+
+
+def key_is_malformed(text: str) -> bool:
+    """A pasted key with spaces or control characters in it: copied wrong, never valid."""
+    return any(c.isspace() or not c.isprintable() for c in text)
+
+
+class ApiKey:
+    """The API key. Its repr and str never show it: only `reveal()` does, at the HTTP edge."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "ApiKey(<hidden>)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ApiKey) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    url: str = DEFAULT_API_URL
+    key: ApiKey | None = None
+    # Where the key came from ("api.key", "api.key_file", "$HACKATIME_API_KEY",
+    # "~/.wakatime.cfg"), for `status` and `doctor`; never the key itself.
+    key_source: str | None = None
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class WatchConfig:
+    roots: tuple[Path, ...] = ()
+    exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    # From ~/.wakatime.cfg's `exclude`/`include`: regexes on the whole path, matched
+    # case-insensitively; a path matching an include regex is tracked despite exclude regexes.
+    exclude_regex: tuple[str, ...] = ()
+    include_regex: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatConfig:
+    category: str = "coding"
+    rate_limit_seconds: float = 30.0
+    batch_size: int = 25
+    flush_interval_seconds: float = 10.0
+    machine: str = ""
+    editor: str = ""
+    dependencies_format: DependenciesFormat = "array"
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityConfig:
+    idle_after_seconds: float = 300.0
+    system_idle: Literal["auto", "off"] = "auto"
+    window_focus: Literal["auto", "off"] = "auto"
+    editor_backups: Literal["auto", "off"] = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyConfig:
+    # The TOML says true or false; ~/.wakatime.cfg may list patterns (`heartbeat.Hide`).
+    hide_file_names: Hide = False
+    hide_project_names: Hide = False
+    hide_branch_names: Hide = False
+    hide_dependencies: bool = False
+    exclude_projects: tuple[str, ...] = ()
+    exclude_unknown_project: bool = False
+
+    @property
+    def rules(self) -> PrivacyRules:
+        return PrivacyRules(
+            hide_file_names=self.hide_file_names,
+            hide_project_names=self.hide_project_names,
+            hide_branch_names=self.hide_branch_names,
+            hide_dependencies=self.hide_dependencies,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectMapping:
+    """A folder whose project name the person chose.
+
+    From `[[projects.map]]`: `path` is set, `pattern` is None. From `~/.wakatime.cfg`'s
+    `[projectmap]`: `pattern` is the regex (matched against the file's path) and `name` may hold
+    `{0}`-style references to its groups, as in wakatime-cli.
+    """
+
+    name: str
+    path: Path | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    data_dir: Path = Path()
+    max_queued: int = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    api: ApiConfig = field(default_factory=ApiConfig)
+    watch: WatchConfig = field(default_factory=WatchConfig)
+    heartbeats: HeartbeatConfig = field(default_factory=HeartbeatConfig)
+    activity: ActivityConfig = field(default_factory=ActivityConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    project_map: tuple[ProjectMapping, ...] = ()
+    # Extension (".tmpl", lower-cased) or exact file name ("Justfile") -> language.
+    languages: Mapping[str, str] = field(default_factory=dict)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    # The file this came from; None when running on defaults (`run --root` with no file).
+    source: Path | None = None
+    # Things worth telling the person once (a root that does not exist yet, a key file others
+    # can read, what was ignored in ~/.wakatime.cfg); never the key.
+    warnings: tuple[str, ...] = ()

@@ -1,0 +1,517 @@
+"""Drains the outbox to the Hackatime server, in batches, without losing or hammering.
+
+Each claimed row is settled by the server's answer for that very item: accepted (2xx) rows are
+deleted, rows refused as such (400/422) are moved to the rejected table with the server's reason
+so they never block the rows behind them, and anything else goes back to the queue. A request
+refused as a whole with 400/413/422 may be one bad heartbeat's fault, so the batch is split in
+halves until the culprit is alone and can be rejected by itself.
+
+Whole-request failures pause sending: 429 for what Retry-After says; network and server failures
+for a jittered exponential backoff (`Backoff`); a refused key for `auth_retry_seconds` or until
+`resume()`. Every row goes back to the queue due at once: waiting is the sender's job, done on the
+monotonic clock, so a wall-clock jump (a laptop waking up, an NTP step) neither floods nor stalls.
+A token bucket keeps the request rate far below the server's limits (300 requests a minute, 10,000
+an hour) even while a week-old queue drains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol, TypeVar
+
+from hackatimed.clock import Clock, local_date
+from hackatimed.delivery.api import (
+    MAX_BULK,
+    ApiError,
+    AuthError,
+    ItemResult,
+    RateLimited,
+    RequestRejected,
+)
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+REJECTED_ITEM = frozenset({400, 422})  # this heartbeat will never be accepted as it is
+SPLIT_REQUEST = frozenset({400, 413, 422})  # maybe one heartbeat's fault: split to find it
+
+
+class QueuedRow(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def body(self) -> str: ...
+
+
+class QueueStats(Protocol):
+    @property
+    def queued(self) -> int: ...
+
+    @property
+    def oldest_time(self) -> float | None: ...
+
+
+class OutboxLike(Protocol):
+    """What the sender needs of `hackatimed.delivery.outbox.Outbox`."""
+
+    def claim(self, limit: int) -> Sequence[QueuedRow]: ...
+
+    def delete(self, ids: Iterable[int]) -> None: ...
+
+    def reject(self, rejections: Iterable[tuple[int, int, str]]) -> None: ...
+
+    def release(self, ids: Iterable[int], *, error: str, retry_at: float | None) -> None: ...
+
+    def pending(self) -> QueueStats: ...
+
+
+class HeartbeatClient(Protocol):
+    """What the sender needs of `hackatimed.delivery.api.HackatimeClient`."""
+
+    async def send_heartbeats(self, bodies: Sequence[str]) -> list[ItemResult]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential backoff with full jitter above a floor.
+
+    After the n-th failure in a row the wait is uniform in [base, min(cap, base * 2**n)]: the
+    jitter spreads many clients apart, the floor means a down server sees at most one request per
+    step, and a cap of two minutes means delivery resumes about a minute after the server returns.
+    """
+
+    base: float = 3.0
+    cap: float = 120.0
+    failures: int = 0
+
+    def failed(self) -> Backoff:
+        return replace(self, failures=self.failures + 1)
+
+    def reset(self) -> Backoff:
+        return replace(self, failures=0)
+
+    def delay(self, rng: random.Random) -> float:
+        if self.failures == 0:
+            return 0.0
+        ceiling = min(self.cap, self.base * 2.0 ** min(self.failures, 32))
+        return rng.uniform(min(self.base, ceiling), ceiling)
+
+
+class TokenBucket:
+    """At most `rate` requests a second on average, `burst` at once (monotonic seconds)."""
+
+    __slots__ = ("_burst", "_rate", "_tokens", "_updated")
+
+    def __init__(self, *, rate: float, burst: float, now: float) -> None:
+        self._rate, self._burst = rate, max(1.0, burst)
+        self._tokens, self._updated = self._burst, now
+
+    def wait_time(self, now: float) -> float:
+        self._refill(now)
+        return 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self._rate
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self._tokens -= 1.0
+
+    def _refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self._updated)  # never negative, whatever the clock did
+        self._tokens = min(self._burst, self._tokens + elapsed * self._rate)
+        self._updated = now
+
+
+@dataclass(frozen=True, slots=True)
+class SenderState:
+    """A snapshot for `status`. Times are wall-clock seconds since the epoch."""
+
+    last_success_wall: float | None = None
+    last_error: str | None = None
+    key_refused: bool = False
+    sent_today: int = 0  # heartbeats the server accepted since local midnight
+    rejected: int = 0  # heartbeats the server refused, since start
+    backing_off_until: float | None = None  # no send before this (backoff, 429, refused key)
+
+
+@dataclass(frozen=True, slots=True)
+class DrainResult:
+    sent: int
+    rejected: int
+    remaining: int  # still queued afterwards (including rows another process holds)
+    error: str | None = None  # why draining stopped early
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None and self.remaining == 0
+
+
+@dataclass(slots=True)
+class _Tally:
+    """How the rows of one send were settled; filled in as halves of a split batch settle."""
+
+    accepted: int = 0
+    rejected: int = 0
+
+
+class Sender:
+    def __init__(
+        self,
+        outbox: OutboxLike,
+        client: HeartbeatClient,
+        *,
+        clock: Clock,
+        batch_size: int,
+        flush_interval_seconds: float,
+        rng: random.Random | None = None,
+        max_requests_per_second: float = 2.0,
+        burst: int = 2,
+        backoff_base_seconds: float = 3.0,
+        backoff_cap_seconds: float = 120.0,
+        auth_retry_seconds: float = 300.0,
+        max_retry_after_seconds: float = 3600.0,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_change` is called after every send that changed `state` (for `status`)."""
+        self._on_change = on_change
+        self._window_opened: float | None = None  # monotonic; see _next_send_in
+        self._outbox = outbox
+        self._client = client
+        self._clock = clock
+        self._batch = max(1, min(MAX_BULK, batch_size))
+        self._flush = flush_interval_seconds
+        self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
+        self._bucket = TokenBucket(rate=max_requests_per_second, burst=burst, now=clock.monotonic())
+        self._backoff = Backoff(base=backoff_base_seconds, cap=backoff_cap_seconds)
+        self._auth_retry = auth_retry_seconds
+        self._max_retry_after = max_retry_after_seconds
+        self._paused_until: float | None = None  # monotonic
+        self._resumed = asyncio.Event()
+        self._state = SenderState()
+        self._today: dt.date | None = None
+
+    @property
+    def state(self) -> SenderState:
+        wall = self._clock.wall()
+        left = self._pause_left()
+        return replace(
+            self._state,
+            sent_today=self._state.sent_today if local_date(wall) == self._today else 0,
+            backing_off_until=wall + left if left > 0 else None,
+        )
+
+    def resume(self, client: HeartbeatClient | None = None) -> None:
+        """Try again now: forget any pause, optionally with a client for a new key.
+
+        The daemon's SIGHUP does not need it (a reload starts a new sender on the new config);
+        it is for a caller that keeps one sender across a key change.
+        """
+        if client is not None:
+            self._client = client
+        self._paused_until = None
+        self._backoff = self._backoff.reset()
+        self._state = replace(self._state, key_refused=False)
+        self._resumed.set()
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        """Send whatever is queued, in batches, until `stop` is set.
+
+        A heartbeat waits at most the flush interval, so that the saves of a working stretch
+        share a request instead of costing one each; a full batch goes at once. `wake` (set by
+        the daemon after queueing) makes it look again; with nothing queued it sleeps until
+        then, without any timer. A pause (backoff, 429, refused key) is cut short only by
+        `resume()`.
+        """
+        while not stop.is_set():
+            self._resumed.clear()
+            pause = self._pause_left()
+            if pause > 0:
+                await wait_any(pause, stop, self._resumed)
+                continue
+            wake.clear()
+            wait = await self._next_send_in()
+            if wait is None or wait > 0:
+                await wait_any(wait, stop, wake, self._resumed)
+                continue
+            try:
+                # Stopping drops a request in flight (its rows go back to the queue), so that
+                # shutdown is not held up by a slow server.
+                finished, sent = await _unless_stopped(stop, self._step())
+            except Exception as exc:  # a bug or a broken queue must not end all sending
+                log.error("sending failed unexpectedly: %s", exc, exc_info=True)
+                self._failed(f"Sending failed unexpectedly: {exc}")
+                continue
+            if not finished:
+                return
+            if not sent and self._pause_left() <= 0:
+                # Due rows that could not be claimed (another process holds them): look again
+                # after a flush interval rather than at once.
+                await wait_any(self._flush, stop, self._resumed)
+
+    async def _next_send_in(self) -> float | None:
+        """Seconds until the next batch should go (0: now), or None with nothing queued.
+
+        The window runs from the oldest queued heartbeat's time, so a save waits at most the
+        flush interval from when it was made, not from when the sender first saw it; leftovers
+        from before a restart go at once. The age is read from wall time only as an offset
+        clamped to 0..flush and the wait is timed on the monotonic clock, so a wall-clock step
+        (sleep, NTP) can neither stall the queue nor make it send more than one batch early.
+        """
+        stats = await asyncio.to_thread(self._outbox.pending)
+        now = self._now()
+        if stats.queued == 0:
+            self._window_opened = None
+            return None
+        if self._window_opened is None:
+            oldest = stats.oldest_time
+            age = 0.0 if oldest is None else self._clock.wall() - oldest
+            self._window_opened = now - min(max(age, 0.0), self._flush)
+        if stats.queued >= self._batch:
+            return 0.0
+        return max(0.0, self._window_opened + self._flush - now)
+
+    async def drain(
+        self,
+        *,
+        deadline_monotonic: float | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> DrainResult:
+        """Send everything due now, ignoring any pause, until the queue is empty, a request
+        fails or the deadline passes. `progress(done, total)` follows each batch."""
+        total = (await asyncio.to_thread(self._outbox.pending)).queued
+        done, error = _Tally(), None
+        while True:
+            left = None if deadline_monotonic is None else deadline_monotonic - self._now()
+            if left is not None and left <= 0:
+                error = "The time limit for sending ran out; the rest stays queued."
+                break
+            rows = await asyncio.to_thread(self._outbox.claim, self._batch)
+            if not rows:
+                break
+            try:
+                async with asyncio.timeout(left):
+                    await self._deliver(rows, done)
+            except TimeoutError:
+                error = "The time limit for sending ran out; the rest stays queued."
+                break
+            except RateLimited as exc:
+                wait = self._rate_limited(exc)
+                if deadline_monotonic is not None and self._now() + wait > deadline_monotonic:
+                    error = str(exc)
+                    break
+                await asyncio.sleep(wait)
+                continue
+            except AuthError as exc:
+                error = self._key_refused(exc)
+                break
+            except ApiError as exc:
+                error = self._failed(str(exc))
+                break
+            self._succeeded()
+            if progress is not None:
+                finished = done.accepted + done.rejected
+                progress(finished, max(total, finished))
+        remaining = (await asyncio.to_thread(self._outbox.pending)).queued
+        return DrainResult(done.accepted, done.rejected, remaining, error)
+
+    # ---- one batch ----
+    async def _step(self) -> bool:
+        """Send one batch; False when there was nothing to claim."""
+        rows = await asyncio.to_thread(self._outbox.claim, self._batch)
+        if not rows:
+            return False
+        tally = _Tally()
+        try:
+            await self._deliver(rows, tally)
+        except RateLimited as exc:
+            self._rate_limited(exc)
+        except AuthError as exc:
+            self._key_refused(exc)
+        except ApiError as exc:
+            self._failed(str(exc))
+        else:
+            if tally.accepted == tally.rejected == 0:
+                # Nothing confirmed at all (an answer without per-item statuses): back off as
+                # for any failure, or such a server would see the same rows again at once.
+                self._failed("The Hackatime server's answer confirmed none of the heartbeats sent.")
+            else:
+                self._succeeded()
+        return True
+
+    async def _deliver(self, rows: Sequence[QueuedRow], tally: _Tally) -> None:
+        """Send `rows` and settle each one with the outbox, counting into `tally`.
+
+        On a whole-request failure (raised as ApiError) or a cancellation, every row not yet
+        settled goes back to the queue (for a settled row that is a no-op).
+        """
+        try:
+            await self._send_and_settle(rows, tally)
+        except ApiError as exc:
+            await self._release(rows, str(exc))
+            raise
+        except BaseException:
+            # Cancelled (shutdown, a deadline) or a bug: give the rows back without awaiting,
+            # so no lease is left to expire.
+            self._outbox.release([r.id for r in rows], error="sending interrupted", retry_at=None)
+            raise
+
+    async def _send_and_settle(self, rows: Sequence[QueuedRow], tally: _Tally) -> None:
+        await self._take_token()
+        try:
+            results = await self._client.send_heartbeats([row.body for row in rows])
+        except RequestRejected as exc:
+            if exc.status not in SPLIT_REQUEST:
+                raise
+            if len(rows) > 1:
+                half = len(rows) // 2
+                await self._send_and_settle(rows[:half], tally)
+                await self._send_and_settle(rows[half:], tally)
+                return
+            results = [ItemResult(exc.status, exc.error or f"HTTP {exc.status}")]
+        await self._settle(rows, results, tally)
+
+    async def _settle(
+        self, rows: Sequence[QueuedRow], results: list[ItemResult], tally: _Tally
+    ) -> None:
+        accepted: list[int] = []
+        rejected: list[tuple[int, int, str]] = []
+        retried: dict[str, list[QueuedRow]] = {}
+        for row, result in zip(rows, results, strict=True):
+            reason = result.error or f"HTTP {result.status}"
+            if result.accepted:
+                accepted.append(row.id)
+            elif result.status in REJECTED_ITEM:
+                rejected.append((row.id, result.status, reason))
+                log.warning("the server rejected heartbeat %d: %s", row.id, reason)
+            else:
+                retried.setdefault(reason, []).append(row)
+        if accepted:
+            await asyncio.to_thread(self._outbox.delete, accepted)
+        if rejected:
+            await asyncio.to_thread(self._outbox.reject, rejected)
+        for reason, again in retried.items():
+            log.info(
+                "the server did not accept %d heartbeat(s) (%s); queued again", len(again), reason
+            )
+            await self._release(again, reason)
+        tally.accepted += len(accepted)
+        tally.rejected += len(rejected)
+        self._count(len(accepted), len(rejected))
+
+    async def _release(self, rows: Sequence[QueuedRow], error: str) -> None:
+        ids = [row.id for row in rows]
+        await asyncio.to_thread(self._outbox.release, ids, error=error, retry_at=None)
+
+    async def _take_token(self) -> None:
+        wait = self._bucket.wait_time(self._now())
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._bucket.take(self._now())
+
+    # ---- state ----
+    def _now(self) -> float:
+        return self._clock.monotonic()
+
+    def _pause_left(self) -> float:
+        return 0.0 if self._paused_until is None else self._paused_until - self._now()
+
+    def _count(self, accepted: int, rejected: int) -> None:
+        today = local_date(self._clock.wall())
+        sent_today = self._state.sent_today if today == self._today else 0
+        self._today = today
+        self._state = replace(
+            self._state,
+            sent_today=sent_today + accepted,
+            rejected=self._state.rejected + rejected,
+        )
+
+    def _succeeded(self) -> None:
+        if self._state.key_refused:
+            log.info("the Hackatime server accepted the API key again")
+        elif self._backoff.failures:
+            log.info("sending again after %d failed attempt(s)", self._backoff.failures)
+        self._backoff = self._backoff.reset()
+        self._paused_until = None
+        # Only a send that got through closes the window: rows held back by a pause (429,
+        # backoff, refused key) have already waited it, and go as soon as the pause ends.
+        self._window_opened = None
+        self._state = replace(self._state, last_success_wall=self._clock.wall(), key_refused=False)
+        self._notify()
+
+    def _failed(self, message: str) -> str:
+        self._backoff = self._backoff.failed()
+        delay = self._backoff.delay(self._rng)
+        self._pause(delay, message)
+        level = logging.WARNING if self._backoff.failures == 1 else logging.INFO
+        log.log(level, "%s Next try in %.3g s.", message, delay)
+        return message
+
+    def _rate_limited(self, exc: RateLimited) -> float:
+        wait = min(max(exc.retry_after, 0.0), self._max_retry_after)
+        self._pause(wait, str(exc))
+        log.warning("%s", exc)
+        return wait
+
+    def _key_refused(self, exc: AuthError) -> str:
+        message = str(exc)
+        if not self._state.key_refused:
+            log.error(
+                "%s Heartbeats stay queued; sending is retried every %s and on SIGHUP.",
+                message,
+                _spoken(self._auth_retry),
+            )
+        self._state = replace(self._state, key_refused=True)
+        self._pause(self._auth_retry, message)
+        return message
+
+    def _pause(self, seconds: float, message: str) -> None:
+        self._paused_until = self._now() + seconds
+        self._state = replace(self._state, last_error=message)
+        self._notify()
+
+    def _notify(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
+
+
+def _spoken(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.3g} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} minutes"
+
+
+async def wait_any(seconds: float | None, *events: asyncio.Event) -> None:
+    """Return when any event is set or `seconds` (None: no limit) have passed.
+
+    Always suspends at least once, so a caller looping on a zero wait cannot starve the loop.
+    """
+    if (seconds is not None and seconds <= 0) or any(e.is_set() for e in events):
+        await asyncio.sleep(0)
+        return
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+
+
+async def _unless_stopped(stop: asyncio.Event, work: Awaitable[_T]) -> tuple[bool, _T | None]:
+    """Await `work` unless `stop` is set first, then cancel it: (finished, its result)."""
+    task, stopping = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((task, stopping), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, stopping, return_exceptions=True)
+    if task.cancelled():
+        return False, None
+    return True, task.result()

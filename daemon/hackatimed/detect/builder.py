@@ -1,0 +1,242 @@
+"""From an edit to a heartbeat: every derived field, and the rule that decided it.
+
+The daemon (`build_many`) and `hackatimed explain` (`explain`) share every line of this: what
+explain prints is what a save would send. Blocking work (file reads, git) happens here, so the
+daemon calls it from a worker thread.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from hackatimed import __version__
+from hackatimed.activity.editor import (
+    EditorDetector,
+    heartbeat_user_agent,
+    operating_system_name,
+    user_agent,
+)
+from hackatimed.activity.edits import Edit
+from hackatimed.clock import Clock
+from hackatimed.config.load import Config
+from hackatimed.detect.content import MAX_LINES_BYTES, ContentTracker, Snapshot, read_snapshot
+from hackatimed.detect.dependencies import has_parser, parse_dependencies
+from hackatimed.detect.language import LanguageDetector
+from hackatimed.detect.project import ProjectDetector, ProjectInfo
+from hackatimed.heartbeat import Heartbeat, apply_privacy
+from hackatimed.watch.ignore import IgnoreRules, is_rule_file
+
+# Dependencies are parsed from the first 5 MB at most, as wakatime-cli does.
+MAX_DEPENDENCY_BYTES = 5 * 1024 * 1024
+_HEAD_BYTES = 512
+_RATE_MEMORY = 4096  # files whose last heartbeat is remembered for the rate limit
+_META_NAMES = frozenset({"HEAD", ".wakatime-project"})
+_VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr"})
+_NO_BASELINES: Mapping[Path, bytes | None] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """What a save of `path` would send now, or why it would send nothing."""
+
+    path: Path
+    heartbeat: Heartbeat | None
+    skipped: str | None = None
+    project_rule: str | None = None
+    branch_rule: str | None = None
+    language_rule: str | None = None
+
+
+@dataclass(slots=True)
+class _Sent:
+    digest: bytes | None
+    at: float  # monotonic
+
+
+class HeartbeatBuilder:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock,
+        home: Path,
+        hostname: str,
+        editors: EditorDetector | None = None,
+        read: Callable[[Path], Snapshot] | None = None,
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        # Up to 5 MB, for dependencies; line facts stop at 2 MiB on their own (content.py).
+        self._read = read or (lambda p: read_snapshot(p, max_bytes=MAX_DEPENDENCY_BYTES))
+        watch = config.watch
+        self.ignore = IgnoreRules.from_config(watch, home=home)
+        self.projects = ProjectDetector(roots=watch.roots, mappings=config.project_map)
+        self.languages = LanguageDetector(overrides=config.languages)
+        self._content = ContentTracker()
+        self._editors = editors or EditorDetector(override=config.heartbeats.editor, clock=clock)
+        self.machine = config.heartbeats.machine or hostname
+        self.user_agent = user_agent(__version__)
+        self._os = operating_system_name()
+        self._sent: OrderedDict[Path, _Sent] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- cheap checks, on the event loop --------------------------------------------------------
+
+    def on_meta_change(self, path: Path) -> bool:
+        """Route changes that are not edits: VCS internals and rule files.
+
+        Returns True when the change is fully handled here and must not count as an edit.
+        """
+        parts = path.parts
+        in_vcs = any(p in _VCS_DIRS for p in parts[:-1])
+        if in_vcs or path.name in _META_NAMES:
+            # .git/logs/HEAD changes on every commit; only a moved HEAD changes the branch.
+            if path.name in ("HEAD", "branch", ".wakatime-project") and path.parent.name != "logs":
+                self.projects.invalidate(path)
+            if path.name == "exclude" and in_vcs:
+                self.ignore.invalidate(path)
+            return in_vcs
+        if is_rule_file(path):
+            self.ignore.invalidate(path)
+        if path.name == ".git":  # a worktree's or submodule's .git file
+            self.projects.invalidate(path)
+            return True
+        return False
+
+    def accepts(self, path: Path) -> bool:
+        return self.ignore.ignores_file(path) is None
+
+    # -- building, in a worker thread -------------------------------------------------------
+
+    def build_many(self, edits: Sequence[Edit]) -> list[Heartbeat]:
+        # The first diff of a file is against git HEAD. Asked for every such file of the batch
+        # at once (a "save all", a rename across files): one git process per repository.
+        first = [e.path for e in edits if not self._content.seen(e.path) and _diffable(e.path)]
+        baselines = self.projects.head_blobs(first) if len(first) > 1 else {}
+        out = []
+        for edit in edits:
+            hb = self._derive(
+                edit.path, at=edit.at, is_write=edit.is_write, rate_limit=True, baselines=baselines
+            ).heartbeat
+            if hb is not None:
+                out.append(hb)
+        return out
+
+    def build(self, edit: Edit) -> Heartbeat | None:
+        return self._derive(
+            edit.path, at=edit.at, is_write=edit.is_write, rate_limit=True
+        ).heartbeat
+
+    def explain(self, path: Path) -> Explanation:
+        path = Path(os.path.abspath(path))
+        return self._derive(path, at=self._clock.wall(), is_write=True, rate_limit=False)
+
+    def _derive(
+        self,
+        path: Path,
+        *,
+        at: float,
+        is_write: bool,
+        rate_limit: bool,
+        baselines: Mapping[Path, bytes | None] = _NO_BASELINES,
+    ) -> Explanation:
+        ignored = self.ignore.ignores_file(path)
+        if ignored is not None:
+            return Explanation(path, None, skipped=f"ignored: {ignored.describe()}")
+        snapshot = self._read(path)
+        if not snapshot.is_regular:
+            return Explanation(
+                path, None, skipped="not a regular file (gone, a folder or a device)"
+            )
+        info = self.projects.detect(path)
+        excluded = self._excluded_project(info)
+        if excluded is not None:
+            return Explanation(path, None, skipped=excluded, project_rule=info.rule)
+        if rate_limit and not self._due(path, snapshot, is_write):
+            return Explanation(
+                path, None, skipped="rate limited: unchanged since the last heartbeat"
+            )
+        facts = self._content.observe(
+            path,
+            snapshot,
+            baseline=lambda: (
+                baselines[path] if path in baselines else self.projects.head_blob(path)
+            ),
+        )
+        head = snapshot.data[:_HEAD_BYTES] if snapshot.data is not None else None
+        language = self.languages.detect(path, head=head)
+        dependencies = None
+        if snapshot.data is not None and not snapshot.binary and has_parser(language.name):
+            text = snapshot.data[:MAX_DEPENDENCY_BYTES].decode("utf-8", errors="replace")
+            dependencies = parse_dependencies(language.name, text) or None
+        editor = self._editors.editor_for(info.root)
+        hb = Heartbeat(
+            entity=str(path),
+            time=at,
+            category=self._config.heartbeats.category,
+            is_write=is_write,
+            user_agent=heartbeat_user_agent(__version__, editor),
+            project=info.project,
+            branch=info.branch,
+            language=language.name,
+            lines=facts.lines,
+            lineno=facts.lineno,
+            cursorpos=facts.cursorpos,
+            line_additions=facts.line_additions,
+            line_deletions=facts.line_deletions,
+            project_root_count=info.project_root_count,
+            dependencies=dependencies,
+            machine=self.machine or None,
+            editor=editor,
+            operating_system=self._os,
+        )
+        return Explanation(
+            path,
+            apply_privacy(hb, self._config.privacy.rules),
+            project_rule=info.rule,
+            branch_rule=info.branch_rule,
+            language_rule=language.rule,
+        )
+
+    def _excluded_project(self, info: ProjectInfo) -> str | None:
+        privacy = self._config.privacy
+        if info.project is None:
+            return "no project could be determined" if privacy.exclude_unknown_project else None
+        if privacy.exclude_unknown_project and info.from_folder:
+            return f"exclude_unknown_project: the project came only from the folder ({info.rule})"
+        for pattern in privacy.exclude_projects:
+            if fnmatch.fnmatchcase(info.project, pattern):
+                return f"privacy.exclude_projects: {info.project!r} matches {pattern!r}"
+        return None
+
+    def _due(self, path: Path, snapshot: Snapshot, is_write: bool) -> bool:
+        """The per-file rate limit: changed content always counts; the rest once per interval."""
+        digest = hashlib.blake2b(snapshot.data).digest() if snapshot.data is not None else None
+        now = self._clock.monotonic()
+        limit = self._config.heartbeats.rate_limit_seconds
+        with self._lock:
+            last = self._sent.get(path)
+            changed = digest is not None and (last is None or digest != last.digest)
+            if not (is_write and changed) and last is not None and now - last.at < limit:
+                return False
+            self._sent[path] = _Sent(digest, now)
+            self._sent.move_to_end(path)
+            if len(self._sent) > _RATE_MEMORY:
+                self._sent.popitem(last=False)
+        return True
+
+
+def _diffable(path: Path) -> bool:
+    """Small enough that `ContentTracker.observe` would ask for its baseline."""
+    try:
+        return os.stat(path).st_size <= MAX_LINES_BYTES
+    except OSError:
+        return False

@@ -1,0 +1,331 @@
+"""Editor detection from processes, the operating system's name and the User-Agent."""
+
+from __future__ import annotations
+
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from hackatimed import __version__
+from hackatimed.activity import editor
+from hackatimed.activity.editor import EditorDetector, ProcessInfo, editor_name
+from hackatimed.clock import FakeClock
+
+VSCODE_MAC = "/Applications/Visual Studio Code.app/Contents/MacOS/Electron"
+VSCODE_MAC_HELPER = (
+    "/Applications/Visual Studio Code.app/Contents/Frameworks/"
+    "Code Helper (Renderer).app/Contents/MacOS/Code Helper (Renderer)"
+)
+
+# (process name, command line, expected editor)
+CASES: list[tuple[str, tuple[str, ...], str | None]] = [
+    ("vim", ("vim", "main.py"), "vim"),
+    ("vim.basic", ("/usr/bin/vim.basic",), "vim"),
+    ("vim.gtk3", ("vim.gtk3", "-g"), "vim"),
+    ("vi", ("vi", "x"), "vim"),
+    ("gvim", ("gvim",), "vim"),
+    ("nvim", ("nvim", "--embed"), "neovim"),
+    ("neovide", ("/usr/bin/neovide",), "neovim"),
+    ("emacs", ("emacs", "-nw"), "emacs"),
+    ("emacs-29.1", ("emacs-29.1", "--daemon"), "emacs"),
+    ("emacs-gtk", ("/usr/bin/emacs-gtk",), "emacs"),
+    ("emacsclient", ("emacsclient", "-t", "a.el"), "emacs"),
+    ("code", ("/usr/share/code/code",), "vscode"),
+    ("code", ("/usr/share/code/code", "--type=renderer", "--lang=en-US"), "vscode"),
+    ("code", ("/snap/code/172/usr/share/code/code", "--type=zygote"), "vscode"),
+    ("code-insiders", ("/usr/share/code-insiders/code-insiders",), "vscode"),
+    ("codium", ("/usr/share/codium/codium",), "vscodium"),
+    ("electron32", ("/usr/lib/electron32/electron", "/usr/lib/code/out/cli.js"), "vscode"),
+    ("electron", ("electron", "/opt/some-chat-app/app.asar"), None),
+    ("Electron", (VSCODE_MAC,), "vscode"),
+    ("Code Helper (Renderer)", (VSCODE_MAC_HELPER, "--type=renderer"), "vscode"),
+    ("Code.exe", ("C:\\Program Files\\Microsoft VS Code\\Code.exe",), "vscode"),
+    ("cursor", ("/tmp/.mount_cursorXYZ/cursor", "--no-sandbox"), "cursor"),
+    ("Cursor", ("/Applications/Cursor.app/Contents/MacOS/Cursor",), "cursor"),
+    ("windsurf", ("/usr/share/windsurf/windsurf",), "windsurf"),
+    ("sublime_text", ("/opt/sublime_text/sublime_text",), "sublime"),
+    ("sublime_text.exe", ("sublime_text.exe",), "sublime"),
+    ("Sublime Text", ("/Applications/Sublime Text.app/Contents/MacOS/sublime_text",), "sublime"),
+    ("plugin_host-3.8", ("/opt/sublime_text/plugin_host-3.8", "12"), None),
+    ("zed-editor", ("/home/u/.local/zed.app/libexec/zed-editor",), "zed"),
+    ("zed", ("zed", "."), "zed"),
+    ("hx", ("hx", "src/main.rs"), "helix"),
+    ("helix", ("helix",), "helix"),
+    ("nano", ("nano", "/etc/hosts"), "nano"),
+    ("kate", ("/usr/bin/kate", "-b"), "kate"),
+    ("gedit", ("gedit", "--gapplication-service"), "gedit"),
+    ("micro", ("micro", "x.go"), "micro"),
+    ("kak", ("kak", "-s", "x"), "kakoune"),
+    ("idea", ("/opt/idea-IU-241.14494.240/bin/idea",), "intellijidea"),
+    ("idea64.exe", ("C:\\JetBrains\\IntelliJ IDEA\\bin\\idea64.exe",), "intellijidea"),
+    ("pycharm", ("/opt/pycharm-2024.1/bin/pycharm",), "pycharm"),
+    ("pycharm64.exe", ("pycharm64.exe",), "pycharm"),
+    ("goland", ("/opt/goland/bin/goland",), "goland"),
+    ("clion", ("clion",), "clion"),
+    ("webstorm", ("webstorm",), "webstorm"),
+    ("rider", ("rider",), "rider"),
+    ("idea", ("/Applications/IntelliJ IDEA CE.app/Contents/MacOS/idea",), "intellijidea"),
+    ("pycharm", ("/Applications/PyCharm CE.app/Contents/MacOS/pycharm",), "pycharm"),
+    ("studio", ("/Applications/Android Studio.app/Contents/MacOS/studio",), "androidstudio"),
+    (
+        "java",
+        ("/opt/idea-IC-233/jbr/bin/java", "-Didea.platform.prefix=Idea", "com.intellij.idea.Main"),
+        "intellijidea",
+    ),
+    (
+        "java",
+        ("java", "-Didea.paths.selector=PyCharmCE2023.2", "-cp", "/opt/pc/lib/app.jar", "x.Main"),
+        "pycharm",
+    ),
+    ("java", ("java", "-Didea.platform.prefix=Python", "com.intellij.idea.Main"), "pycharm"),
+    ("java", ("java", "-Didea.platform.prefix=Ruby"), "rubymine"),
+    (
+        "java",
+        ("java", "-classpath", "/opt/goland-2023.3/lib/util.jar", "com.intellij.idea.Main"),
+        "goland",
+    ),
+    ("java", ("java", "-cp", "/opt/idea/lib/app.jar", "com.intellij.idea.Main"), "intellijidea"),
+    ("java", ("java", "-jar", "/srv/minecraft/server.jar", "nogui"), None),
+    ("jetbrains-toolbox", ("/home/u/.local/share/JetBrains/Toolbox/bin/jetbrains-toolbox",), None),
+    ("bash", ("bash",), None),
+    ("python3", ("/usr/bin/python3", "-m", "hackatimed", "run"), None),
+    ("chrome", ("/opt/google/chrome/chrome", "--type=renderer"), None),
+    ("codex", ("codex",), None),
+    ("", (), None),
+]
+
+
+@pytest.mark.parametrize(("name", "cmdline", "expected"), CASES)
+def test_editor_name(name: str, cmdline: tuple[str, ...], expected: str | None) -> None:
+    assert editor_name(name, cmdline) == expected
+
+
+def proc(
+    name: str, cwd: str | None, started: float, *args: str, cmd: str | None = None
+) -> ProcessInfo:
+    return ProcessInfo(
+        name=name,
+        cmdline=(cmd or name, *args),
+        create_time=started,
+        cwd=Path(cwd) if cwd else None,
+    )
+
+
+class Processes:
+    """A fake process table that counts how often it is listed."""
+
+    def __init__(self, *procs: ProcessInfo) -> None:
+        self.procs = list(procs)
+        self.scans = 0
+
+    def __call__(self) -> Iterator[ProcessInfo]:
+        self.scans += 1
+        return iter(list(self.procs))
+
+
+def test_prefers_the_editor_working_in_the_project() -> None:
+    table = Processes(
+        proc("code", "/home/u", 100.0, cmd="/usr/share/code/code"),
+        proc("nvim", "/home/u/code/api/src", 50.0),
+        proc("emacs", "/home/u/notes", 300.0),
+    )
+    detector = EditorDetector(clock=FakeClock(), process_iter=table)
+    assert detector.editor_for(Path("/home/u/code/api")) == "neovim"
+    # No editor in the project: the one started last.
+    assert detector.editor_for(Path("/home/u/code/web")) == "emacs"
+    assert detector.editor_for(None) == "emacs"
+
+
+def test_among_editors_in_the_project_the_newest_wins() -> None:
+    table = Processes(
+        proc("vim", "/p", 10.0),
+        proc("hx", "/p/sub", 20.0),
+        proc("nano", "/elsewhere", 99.0),
+    )
+    assert EditorDetector(clock=FakeClock(), process_iter=table).editor_for(Path("/p")) == "helix"
+
+
+def test_a_path_on_the_command_line_places_the_editor() -> None:
+    # VS Code started from a desktop launcher: cwd is home, the folder is an argument.
+    table = Processes(
+        proc("code", "/home/u", 10.0, "/home/u/code/api", cmd="/usr/share/code/code"),
+        proc("vim", "/home/u/other", 20.0),
+    )
+    detector = EditorDetector(clock=FakeClock(), process_iter=table)
+    assert detector.editor_for(Path("/home/u/code/api")) == "vscode"
+
+
+def test_a_sibling_folder_with_a_common_prefix_is_not_inside() -> None:
+    table = Processes(proc("vim", "/home/u/api-old", 20.0), proc("nano", "/tmp", 30.0))
+    detector = EditorDetector(clock=FakeClock(), process_iter=table)
+    assert detector.editor_for(Path("/home/u/api")) == "nano"
+
+
+def test_a_project_reached_through_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "api"
+    real.mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "real")
+    table = Processes(proc("vim", str(real), 1.0), proc("nano", "/tmp", 2.0))
+    detector = EditorDetector(clock=FakeClock(), process_iter=table)
+    assert detector.editor_for(link / "api") == "vim"
+
+
+def test_no_editor_running_gives_none() -> None:
+    table = Processes(proc("bash", "/p", 1.0), proc("python3", "/p", 2.0))
+    assert EditorDetector(clock=FakeClock(), process_iter=table).editor_for(Path("/p")) is None
+
+
+def test_override_wins_and_no_scan_happens() -> None:
+    table = Processes(proc("vim", "/p", 1.0))
+    detector = EditorDetector(override=" acme ", clock=FakeClock(), process_iter=table)
+    assert detector.editor_for(Path("/p")) == "acme"
+    assert table.scans == 0
+
+
+def test_the_scan_is_cached_until_refresh_seconds_pass() -> None:
+    clock = FakeClock()
+    table = Processes(proc("vim", "/p", 1.0))
+    detector = EditorDetector(clock=clock, refresh_seconds=30.0, process_iter=table)
+    for _ in range(100):
+        assert detector.editor_for(Path("/p")) == "vim"
+    assert table.scans == 1
+    table.procs = [proc("emacs", "/p", 2.0)]
+    clock.advance(29.9)
+    assert detector.editor_for(Path("/p")) == "vim"
+    clock.advance(0.1)
+    assert detector.editor_for(Path("/p")) == "emacs"
+    assert table.scans == 2
+
+
+def test_a_failing_scan_keeps_the_last_answer(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    table = Processes(proc("vim", "/p", 1.0))
+    detector = EditorDetector(clock=clock, process_iter=table)
+    assert detector.editor_for(None) == "vim"
+
+    def broken() -> Iterator[ProcessInfo]:
+        raise psutil.AccessDenied(pid=1)
+
+    detector._process_iter = broken
+    clock.advance(60)
+    assert detector.editor_for(None) == "vim"
+    assert "could not list running editors" in caplog.text
+
+
+class FakePsutilProcess:
+    """Stands in for psutil.Process where psutil itself cannot be made to fail on cue."""
+
+    def __init__(self, pid: int, name: str, cwd: Any, create_time: Any = 5.0) -> None:
+        self.pid = pid
+        self.info = {"name": name, "cmdline": [name], "uids": None}
+        self._cwd = cwd
+        self._create_time = create_time
+
+    def create_time(self) -> float:
+        if isinstance(self._create_time, Exception):
+            raise self._create_time
+        return float(self._create_time)
+
+    def cwd(self) -> str:
+        if isinstance(self._cwd, Exception):
+            raise self._cwd
+        return str(self._cwd)
+
+
+def test_processes_that_vanish_or_refuse_are_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes = [
+        FakePsutilProcess(1, "vim", psutil.AccessDenied(pid=1)),
+        FakePsutilProcess(2, "nvim", "/p", create_time=psutil.NoSuchProcess(pid=2)),
+        FakePsutilProcess(3, "emacs", "/p", create_time=psutil.ZombieProcess(pid=3)),
+        FakePsutilProcess(4, "nano", psutil.ZombieProcess(pid=4)),
+        FakePsutilProcess(5, "bash", "/p"),
+        FakePsutilProcess(6, "hx", "/p"),
+    ]
+    monkeypatch.setattr(psutil, "process_iter", lambda attrs: iter(fakes))
+    found = {p.pid: p for p in editor.running_processes()}
+    assert sorted(found) == [1, 6]
+    assert found[1].cwd is None  # an editor whose folder cannot be read still counts
+    assert found[6].cwd == Path("/p")
+    detector = EditorDetector(clock=FakeClock())
+    assert detector.editor_for(Path("/p")) == "helix"
+
+
+def test_a_real_process_named_nvim_working_in_the_project(tmp_path: Path) -> None:
+    sleep = shutil.which("sleep")
+    if sleep is None:
+        pytest.skip("no sleep binary to copy")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    nvim = bin_dir / "nvim"
+    shutil.copy2(sleep, nvim)
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    child = subprocess.Popen([str(nvim), "60"], cwd=project / "src")
+    try:
+        detector = EditorDetector(clock=FakeClock())
+        assert detector.editor_for(project) == "neovim"
+        ours = [p for p in editor.running_processes() if p.pid == child.pid]
+        assert ours
+        assert ours[0].cwd == project / "src"
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+    assert all(p.pid != child.pid for p in editor.running_processes())
+
+
+@pytest.mark.parametrize(
+    ("platform", "release", "expected"),
+    [
+        ("linux", "6.1.0-18-amd64", "linux"),
+        ("linux", "5.15.167.4-microsoft-standard-WSL2", "wsl"),
+        ("linux", "4.4.0-19041-Microsoft", "linux"),
+        ("darwin", "23.1.0", "macos"),
+        ("win32", "10", "windows"),
+        ("cygwin", "3.4", "windows"),
+        ("freebsd14", "14.0-RELEASE", "freebsd"),
+    ],
+)
+def test_operating_system_name(platform: str, release: str, expected: str) -> None:
+    assert editor.operating_system_name(platform, release=release) == expected
+
+
+def test_operating_system_name_of_this_machine() -> None:
+    assert editor.operating_system_name() in ("linux", "wsl", "macos", "windows")
+
+
+def test_user_agent_has_the_contract_shape() -> None:
+    ua = editor.user_agent(__version__)
+    pattern = r"hackatimed/(\S+) \(([a-z]+)-(\S+)-(\S+)\) python/(\d+\.\d+\.\d+\S*)"
+    match = re.fullmatch(pattern, ua)
+    assert match, ua
+    assert match.group(1) == __version__
+    assert match.group(2) == platform.system().lower()
+    assert match.group(5) == ".".join(map(str, sys.version_info[:3]))
+
+
+# Hackatime's older User-Agent pattern (app/controllers/.../wakatime_service.rb), as a regex:
+# the editor is the product after the runtime. The newer parser agrees on these strings.
+_HACKATIME_UA = re.compile(r"wakatime/[^ ]+ \(([^)]+)\)(?: [^ ]+ ([^/]+)(?:/([^/]+))?)?")
+
+
+@pytest.mark.parametrize(
+    ("detected", "parsed"), [("vim", "vim"), ("vscode", "vscode"), (None, "hackatimed")]
+)
+def test_heartbeat_user_agent_lets_hackatime_read_the_editor(
+    detected: str | None, parsed: str
+) -> None:
+    ua = editor.heartbeat_user_agent(__version__, detected)
+    match = _HACKATIME_UA.match(ua)
+    assert match is not None
+    assert match.group(1).split("-")[0] == platform.system().lower()
+    assert match.group(2) == parsed
+    assert ua.endswith(f"hackatimed/{__version__}")

@@ -1,0 +1,342 @@
+"""`hackatimed doctor`: one line per check, the fix under each failure, exit 1 when any failed.
+
+The server is the fake one; the machine (platform, /proc, service manager, idle source) is
+stood in for at doctor's `Machine` seam.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import os
+import socket
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from subprocess import CompletedProcess
+
+import pytest
+
+from hackatimed.activity.focus import FakeFocusSource
+from hackatimed.activity.idle import FakeIdleSource
+from hackatimed.cli import build_parser
+from hackatimed.commands.doctor import Machine, doctor
+from hackatimed.config.load import load_config
+from hackatimed.status import DaemonStatus, write_status
+from hackatimed.watch.limits import count_folders, watches_in_use
+from tests.daemon_proc import clean_env
+from tests.fakeserver import FakeHackatime
+from tests.gitrepo import make_repo
+
+KEY = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+WRONG_KEY = "ffffffff-ffff-4fff-8fff-ffffffffffff"
+ACTIVE = "UnitFileState=enabled\nActiveState=active\nMainPID=4321\n"
+
+
+class Systemctl:
+    def __init__(self, answer: str | None = ACTIVE) -> None:
+        self.answer = answer
+        self.calls: list[tuple[str, ...]] = []
+
+    def __call__(self, argv: Sequence[str]) -> CompletedProcess[str]:
+        self.calls.append(tuple(argv))
+        if self.answer is None:
+            raise FileNotFoundError(2, "No such file or directory", argv[0])
+        return CompletedProcess(list(argv), 0, self.answer, "")
+
+
+@dataclass
+class Setup:
+    tmp: Path
+    home: Path
+    root: Path
+    url: str
+    env: dict[str, str]
+    config: Path
+    machine: Machine
+
+    def write(
+        self, key: str | None = KEY, url: str | None = None, roots: Sequence[Path] | None = None
+    ) -> None:
+        key_line = f'key = "{key}"\n' if key else ""
+        listed = ", ".join(f'"{r}"' for r in ((self.root,) if roots is None else roots))
+        self.config.write_text(
+            f'[api]\nurl = "{url or self.url}"\n{key_line}timeout_seconds = 5\n'
+            f"[watch]\nroots = [{listed}]\n"
+            f'[storage]\ndata_dir = "{self.tmp / "data"}"\n'
+        )
+        self.config.chmod(0o600)
+
+    def doctor(self, **changes: object) -> tuple[int, list[str]]:
+        out = io.StringIO()
+        args = build_parser().parse_args(["doctor", "--config", str(self.config)])
+        machine = replace(self.machine, **changes)  # type: ignore[arg-type]
+        code = doctor(args, self.env, machine=machine, out=out)
+        return code, out.getvalue().splitlines()
+
+
+def proc_with_limit(tmp: Path, limit: int) -> Path:
+    proc = tmp / "proc"
+    target = proc / "sys" / "fs" / "inotify" / "max_user_watches"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(f"{limit}\n")
+    return proc
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    fake = FakeHackatime(keys=[KEY])
+    with fake.running_in_thread() as url:
+        home = tmp_path / "home"
+        unit = home / ".config" / "systemd" / "user" / "hackatimed.service"
+        unit.parent.mkdir(parents=True)
+        unit.write_text("[Service]\n")
+        root = tmp_path / "code"
+        root.mkdir()
+        machine = Machine(
+            platform="linux",
+            proc=proc_with_limit(tmp_path, 1000),
+            uid=os.getuid(),
+            run=Systemctl(),
+            idle=lambda config, env: FakeIdleSource(name="fake-idle"),
+            focus=lambda config, env: FakeFocusSource(name="fake-focus"),
+        )
+        s = Setup(tmp_path, home, root, url, clean_env(home), tmp_path / "config.toml", machine)
+        s.write()
+        yield s
+
+
+def test_a_good_setup_is_all_ok(setup: Setup) -> None:
+    code, lines = setup.doctor()
+    assert code == 0, "\n".join(lines)
+    assert lines == [
+        f"ok    config        {setup.config}",
+        f"ok    server        {setup.url} answers",
+        "ok    API key       accepted by the server (from api.key)",
+        f"ok    root          {setup.root}",
+        "ok    watch limit   1 folder to watch, 0 watches held by other programs, limit 1000",
+        "ok    idle          found fake-idle for keyboard and mouse idle time",
+        "ok    focus         found fake-focus: typing in an editor counts before a save",
+        "ok    service       systemd service running (pid 4321)",
+    ]
+
+
+def test_a_refused_key_fails_with_the_fix(setup: Setup) -> None:
+    setup.write(key=WRONG_KEY)
+    code, lines = setup.doctor()
+    assert code == 1
+    at = lines.index("FAIL  API key       refused by the server (from api.key)")
+    assert lines[at + 1].startswith(
+        "      fix: The Hackatime server refused the API key (HTTP 401)"
+    )
+    assert f"ok    server        {setup.url} answers" in lines
+    assert WRONG_KEY not in "\n".join(lines)
+
+
+def test_a_server_that_does_not_answer(setup: Setup) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    setup.write(url=f"http://127.0.0.1:{port}/api")
+    code, lines = setup.doctor()
+    assert code == 1
+    failed = [line for line in lines if line.startswith("FAIL")]
+    assert len(failed) == 1
+    assert failed[0].startswith("FAIL  server        Could not talk to the Hackatime server")
+    assert failed[0].endswith(
+        ": could not connect (connection refused). Is the server up, and is api.url right? "
+        "Try again in a few minutes."
+    )
+    assert "skip  API key       not checked: the server did not answer" in lines
+
+
+def test_no_key_fails_and_the_server_is_not_asked(setup: Setup) -> None:
+    setup.write(key=None)
+    code, lines = setup.doctor()
+    assert code == 1
+    assert "FAIL  API key       none set: heartbeats stay in the local queue" in lines
+    assert f"skip  server        {setup.url} not asked without a key" in lines
+
+
+def test_a_key_only_in_the_environment_is_a_warning(setup: Setup) -> None:
+    setup.write(key=None)
+    setup.env["HACKATIME_API_KEY"] = KEY
+    code, lines = setup.doctor()
+    assert code == 0
+    at = lines.index("warn  API key       only in $HACKATIME_API_KEY, which a service does not see")
+    assert "`hackatimed init --force`" in lines[at + 1]
+    assert "ok    API key       accepted by the server (from $HACKATIME_API_KEY)" in lines
+
+
+def test_folders_are_counted_without_ignored_ones(setup: Setup) -> None:
+    repo = make_repo(setup.root / "app", files={".gitignore": "out/\n", "src/main.py": "x\n"})
+    for name in ("a", "b", "c"):
+        (repo / "src" / name).mkdir()
+    for ignored in ("node_modules/x/y", "out/gen/deep", ".venv/lib"):
+        (repo / ignored).mkdir(parents=True)
+    config = load_config(setup.config, env=setup.env, home=setup.home)
+    # code, app, app/.git (itself only), src, src/a, src/b, src/c: not node_modules, out
+    # (gitignored) or .venv.
+    assert count_folders(config, home=setup.home, cap=100).folders == 7
+    capped = count_folders(config, home=setup.home, cap=4)
+    assert (capped.folders, capped.complete) == (4, False)
+
+    code, lines = setup.doctor(proc=proc_with_limit(setup.tmp, 10))
+    assert code == 0
+    assert "warn  watch limit   7 folders to watch, 0 watches held by other programs, limit 10 " \
+        "(getting close)" in lines  # fmt: skip
+    code, lines = setup.doctor(proc=proc_with_limit(setup.tmp, 5))
+    assert code == 1
+    at = lines.index(
+        "FAIL  watch limit   more than 5 folders to watch, 0 watches held by other programs, "
+        "limit 5"
+    )
+    assert "fs.inotify.max_user_watches=524288" in lines[at + 1]
+    assert "sudo sysctl --system" in lines[at + 1]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_watches_held_by_processes_are_counted_from_proc(tmp_path: Path) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    # A /proc that shows only this process, so other tests on the machine do not count.
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    (proc / str(os.getpid())).symlink_to(f"/proc/{os.getpid()}")
+    folders = [tmp_path / name for name in ("a", "b", "c", "d")]
+    before = watches_in_use(proc, uid=os.getuid())
+    fd = libc.inotify_init()
+    assert fd >= 0, os.strerror(ctypes.get_errno())
+    try:
+        for folder in folders:
+            folder.mkdir()
+            assert libc.inotify_add_watch(fd, str(folder).encode(), 0x100) >= 0  # IN_CREATE
+        assert watches_in_use(proc, uid=os.getuid()) == before + 4
+        assert watches_in_use(proc, uid=os.getuid(), skip_pids=(os.getpid(),)) == 0
+        assert watches_in_use(proc, uid=os.getuid() + 1) == 0  # another user's are not ours
+    finally:
+        os.close(fd)
+
+
+def publish_running(setup: Setup, **fields: object) -> None:
+    """This test process stands in for a running daemon: its status file names our pid, and
+    the /proc doctor reads shows it."""
+    status = DaemonStatus(
+        pid=os.getpid(),
+        started_at=0.0,
+        version="test",
+        config_path=str(setup.config),
+        roots=(str(setup.root),),
+        watched_roots=(str(setup.root),),
+        **fields,  # type: ignore[arg-type]
+    )
+    write_status(setup.tmp / "data", status)
+    ours = setup.machine.proc / str(os.getpid())
+    if not ours.is_symlink():
+        ours.symlink_to(f"/proc/{os.getpid()}")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_a_running_daemon_is_reported_with_the_folders_it_really_watches(setup: Setup) -> None:
+    """Issue 11: the kernel's count for the daemon's pid, not the count the config implies."""
+    (setup.root / "src/a").mkdir(parents=True)
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init()
+    assert fd >= 0, os.strerror(ctypes.get_errno())
+    try:
+        for folder in (setup.root, setup.root / "src", setup.root / "src/a", setup.tmp):
+            assert libc.inotify_add_watch(fd, str(folder).encode(), 0x100) >= 0
+        publish_running(setup, watched_folders=4)
+        code, lines = setup.doctor()
+        assert code == 0, "\n".join(lines)
+        assert "ok    watch limit   4 folders watched by the running daemon (3 folders to " \
+            "watch), 0 watches held by other programs, limit 1000" in lines  # fmt: skip
+
+        # Every folder watched (no pruning): said, with the fix.
+        publish_running(setup, watched_folders=None)
+        code, lines = setup.doctor()
+        at = next(i for i, line in enumerate(lines) if "watch limit" in line)
+        assert lines[at].startswith("warn  watch limit   4 folders watched by the running daemon")
+        assert lines[at].endswith("every folder below the roots is watched, ignored ones too")
+        assert "pip install inotify_simple" in lines[at + 1]
+
+        # The limit was hit: a failure, whatever the counts say.
+        publish_running(
+            setup,
+            watched_folders=4,
+            watch_errors=("the kernel's inotify limit (fs.inotify.max_user_watches) is reached",),
+        )
+        code, lines = setup.doctor()
+        assert code == 1
+        at = next(i for i, line in enumerate(lines) if "watch limit" in line)
+        assert lines[at].startswith("FAIL  watch limit   4 folders watched by the running daemon")
+        assert "fs.inotify.max_user_watches=524288" in lines[at + 1]
+    finally:
+        os.close(fd)
+
+
+def test_macos_has_no_watch_limit_to_check(setup: Setup) -> None:
+    _, lines = setup.doctor(platform="darwin", run=Systemctl(answer=None))
+    assert "ok    watch limit   macOS (FSEvents) has no per-folder watch limit" in lines
+
+
+def test_roots_missing_or_none(setup: Setup) -> None:
+    setup.write(roots=[setup.root, setup.tmp / "not-yet"])
+    code, lines = setup.doctor()
+    assert code == 0
+    assert f"warn  root          {setup.tmp / 'not-yet'} does not exist; watched once it appears" \
+        in lines  # fmt: skip
+    setup.write(roots=[])
+    code, lines = setup.doctor()
+    assert code == 1
+    assert "FAIL  roots         no folders to watch" in lines
+
+
+def test_the_service_not_installed_not_running_or_unknown(setup: Setup) -> None:
+    unit = setup.home / ".config" / "systemd" / "user" / "hackatimed.service"
+    code, lines = setup.doctor(run=Systemctl("UnitFileState=enabled\nActiveState=failed\n"))
+    assert code == 1
+    at = lines.index(f"FAIL  service       installed at {unit} but not running")
+    assert "journalctl --user -u hackatimed" in lines[at + 1]
+    unit.unlink()
+    code, lines = setup.doctor(run=Systemctl(""))
+    assert code == 1
+    at = lines.index("FAIL  service       not installed, and no daemon is running")
+    assert "`hackatimed install-service`" in lines[at + 1]
+
+
+def test_no_idle_source_is_only_a_warning(setup: Setup) -> None:
+    code, lines = setup.doctor(idle=lambda config, env: FakeIdleSource(name="none"))
+    assert code == 0
+    at = lines.index(
+        "warn  idle          no source of keyboard and mouse idle time: only edits count as "
+        "activity"
+    )
+    assert "libxss1" in lines[at + 1]
+
+
+def test_no_focus_source_or_focus_off_is_said(setup: Setup) -> None:
+    code, lines = setup.doctor(focus=lambda config, env: None)
+    assert code == 0
+    (line,) = [line for line in lines if line.startswith("ok    focus ")]
+    assert "no focused-window source (X11 only)" in line
+    with setup.config.open("a") as f:
+        f.write('[activity]\nwindow_focus = "off"\n')
+    code, lines = setup.doctor()
+    assert "ok    focus         focused window not read (activity.window_focus off)" in lines
+
+
+def test_a_broken_config_is_the_one_line(setup: Setup) -> None:
+    setup.config.write_text('[api]\nkey = "x"\n[watch]\nroot = ["~/code"]\n')
+    code, lines = setup.doctor()
+    assert code == 1
+    assert lines[0].startswith(f"FAIL  config        {setup.config}:4: ")
+    assert "watch.roots" in lines[0]
+    assert len(lines) == 2 and lines[1].startswith("      fix: ")
+
+
+def test_the_focused_window_is_not_read_without_idle_time(setup: Setup) -> None:
+    code, lines = setup.doctor(idle=lambda config, env: FakeIdleSource(name="none"))
+    assert code == 0
+    want = "ok    focus         focused window not read: it needs the idle time (above)"
+    assert want in lines

@@ -1,0 +1,229 @@
+"""`hackatimed today` and `hackatimed stats` against the fake server: what is asked, what is shown,
+and every failure said as one sentence with what to do."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hackatimed.cli import main
+from hackatimed.commands.output import ago, bar, duration
+from hackatimed.commands.stats import BAR_WIDTH, MAX_ROWS, render_stats
+from hackatimed.config.load import ApiKey
+from hackatimed.delivery.api import HackatimeClient
+from tests.daemon_proc import clean_env, write_config
+from tests.fakeserver import FakeHackatime
+
+KEY = "5d4c3b2a-1f0e-4d9c-8b7a-695847362514"
+WRONG_KEY = "00000000-1111-4222-8333-444444444444"
+DAY = dt.date(2026, 3, 14)
+T0 = dt.datetime.combine(DAY, dt.time(9), dt.UTC).timestamp()
+
+
+@dataclass
+class Setup:
+    fake: FakeHackatime
+    url: str
+    env: dict[str, str]
+    config: Path
+    tmp: Path
+
+    def run(self, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+        status = main([*argv, "--config", str(self.config)], env=self.env)
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    def with_key(self, key: str | None) -> None:
+        write_config(self.config, url=self.url, key=key, roots=[self.tmp], data_dir=self.tmp / "d")
+
+
+def post(url: str, heartbeats: list[dict[str, Any]]) -> None:
+    async def send() -> None:
+        async with HackatimeClient(url, ApiKey(KEY), timeout_seconds=5, user_agent="t") as c:
+            results = await c.send_heartbeats([json.dumps(h) for h in heartbeats])
+        assert all(r.accepted for r in results)
+
+    asyncio.run(send())
+
+
+def heartbeat(at: float, project: str, language: str) -> dict[str, Any]:
+    return {"entity": f"/src/{project}/f", "type": "file", "time": at, "project": project,
+            "language": language, "category": "coding"}  # fmt: skip
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    fake = FakeHackatime(keys=[KEY])
+    fake.today = DAY
+    with fake.running_in_thread() as url:
+        home = tmp_path / "home"
+        home.mkdir()
+        s = Setup(fake, url, clean_env(home), tmp_path / "config.toml", tmp_path)
+        s.with_key(KEY)
+        # webapp: 0, 60, 120 s -> 120 s of Python; cli: +1000, +1030 -> 30 s of Go.
+        post(url, [heartbeat(T0 + t, "webapp", "Python") for t in (0, 60, 120)])
+        post(url, [heartbeat(T0 + t, "cli", "Go") for t in (1000, 1030)])
+        yield s
+
+
+def test_today_prints_the_servers_total(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = setup.run(capsys, "today")
+    assert (status, out) == (0, "Today: 4 mins\n")
+    request = setup.fake.requests[-1]
+    assert request.path == "/api/hackatime/v1/users/current/statusbar/today"
+    assert request.headers["Authorization"] == f"Bearer {KEY}"
+
+
+def test_today_json_is_the_servers_answer(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = setup.run(capsys, "today", "--json")
+    assert status == 0
+    assert json.loads(out) == {"data": {"grand_total": {"text": "4 mins", "total_seconds": 270.0}}}
+
+
+def test_stats_table_has_bars_in_proportion_and_the_totals(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = setup.run(capsys, "stats", "--start", "2026-03-14", "--end", "2026-03-14")
+    assert (status, err) == (0, "")
+    query = setup.fake.requests[-1].query
+    assert query == {
+        "start": "2026-03-14",
+        "start_date": "2026-03-14",
+        "end": "2026-03-14",
+        "end_date": "2026-03-14",
+        "features": "projects,languages",
+    }
+    lines = out.splitlines()
+    assert lines[0] == "Hackatime stats, 2026-03-14 to 2026-03-14"
+    projects, languages = lines.index("Projects"), lines.index("Languages")
+    webapp, cli = lines[projects + 1], lines[projects + 2]
+    assert webapp.split()[:4] == ["webapp", "2", "min", "44.4%"]
+    assert cli.split()[:4] == ["cli", "30", "s", "11.1%"]
+    # 120 s fills the bar; 30 s is a quarter of it.
+    assert webapp.count("█") == BAR_WIDTH
+    assert cli.count("█") == BAR_WIDTH // 4
+    assert lines[languages + 1].split()[0] == "Python"
+    assert lines[-1] == "Total: 4 mins    Daily average: 4 min"
+
+
+def test_stats_json_is_the_servers_answer_as_is(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = setup.run(capsys, "stats", "--json", "--features", "languages")
+    assert status == 0
+    answer = json.loads(out)
+    assert setup.fake.requests[-1].query == {"features": "languages"}
+    assert answer["trust_factor"] == {"trust_level": "green"}
+    assert [e["name"] for e in answer["data"]["languages"]] == ["Python", "Go"]
+    assert "projects" not in answer["data"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["stats", "--start", "2026-13-01"], "--start '2026-13-01' is not a date"),
+        (["stats", "--end", "yesterday"], "--end 'yesterday' is not a date"),
+        (["stats", "--features", "projects,editors"], "not 'editors'"),
+    ],
+)
+def test_bad_arguments_are_exit_2_before_any_request(
+    setup: Setup, capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
+    before = len(setup.fake.requests)
+    status, _, err = setup.run(capsys, *argv)
+    assert status == 2
+    assert needle in err
+    assert len(setup.fake.requests) == before
+
+
+@pytest.mark.parametrize("command", ["today", "stats"])
+def test_without_a_key_exit_2_says_how_to_set_one(
+    setup: Setup, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    setup.with_key(None)
+    status, _, err = setup.run(capsys, command)
+    assert status == 2
+    assert "No Hackatime API key is set. Run `hackatimed init`" in err
+    assert "$HACKATIME_API_KEY" in err
+
+
+@pytest.mark.parametrize(
+    ("command", "fault", "needle"),
+    [
+        ("today", "wrong key", "refused the API key (HTTP 401)"),
+        ("stats", "wrong key", "refused the API key (HTTP 404)"),  # stats: "User not found"
+        ("today", 429, "limiting requests from this machine; try again in 1 min"),
+        ("stats", 500, "failed (HTTP 500: Internal Server Error). Try again in a few minutes."),
+        ("stats", 400, "(HTTP 400: Internal Server Error). Check --start and --end"),
+        ("today", "down", "could not connect (connection refused). Is the server up, and is api."),
+    ],
+)
+def test_server_failures_are_one_sentence_and_exit_1(
+    setup: Setup,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    fault: str | int,
+    needle: str,
+) -> None:
+    if fault == "wrong key":
+        setup.with_key(WRONG_KEY)
+    elif fault == "down":
+        with socket.socket() as s:  # a port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        write_config(setup.config, url=f"http://127.0.0.1:{port}/api", key=KEY,
+                     roots=[setup.tmp], data_dir=setup.tmp / "d")  # fmt: skip
+    elif fault == 429:
+        setup.fake.rate_limit_next(1, retry_after=60)
+    else:
+        setup.fake.fail_next(1, status=int(fault))
+    status, out, err = setup.run(capsys, command)
+    assert status == 1
+    assert out == ""
+    assert needle in err
+    assert err.startswith("hackatimed: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err and "will retry" not in err
+    assert KEY not in err and WRONG_KEY not in err
+
+
+def test_long_tables_are_cut_and_odd_names_made_harmless() -> None:
+    entries = [{"name": f"p{i}", "total_seconds": 100 - i} for i in range(MAX_ROWS + 3)]
+    entries[0]["name"] = "evil\x1b[2Jname"
+    data = {"total_seconds": 5000, "projects": entries, "start": "2026-03-01T00:00:00Z",
+            "end": "2026-03-10T23:59:59Z"}  # fmt: skip
+    lines = render_stats(data, ["projects"], unicode=False)
+    assert "\x1b" not in "\n".join(lines)
+    assert lines[2] == "Projects"
+    assert lines[3].split()[0] == "evil?[2Jname"
+    assert lines[3].endswith("#" * BAR_WIDTH)
+    assert len(lines) == 3 + MAX_ROWS + 3
+    assert lines[-3] == "  … and 3 more (3 min)"  # 80 + 79 + 78 s
+    # No daily average in the answer: total over the days of the range (10 days).
+    assert lines[-1] == "Total: 1 h 23 min    Daily average: 8 min"
+
+
+def test_a_server_without_the_breakdowns_still_gets_a_readable_answer() -> None:
+    lines = render_stats({"human_readable_total": "3 hrs", "human_readable_daily_average": "1 hr"},
+                         ["projects", "languages"], unicode=True)  # fmt: skip
+    assert lines == ["Hackatime stats", "", "Total: 3 hrs    Daily average: 1 hr"]
+
+
+def test_durations_ages_and_bars_read_naturally() -> None:
+    assert [duration(s) for s in (0, 59.9, 60, 3599, 3600, 3660, 86400, 2 * 86400 + 7200)] == [
+        "0 s", "59 s", "1 min", "59 min", "1 h 00 min", "1 h 01 min", "1 day 0 h", "2 days 2 h",
+    ]  # fmt: skip
+    assert ago(1000.0, 1000.5) == "just now"
+    assert ago(1000.0, 1090.0) == "1 min ago"
+    assert ago(1090.0, 1000.0) == "in 1 min"  # a clock ahead of this one
+    assert bar(0.5, 4) == "██"
+    assert bar(1 / 8, 1) == "▏"
+    assert bar(2.0, 3) == "███" and bar(-1.0, 3) == ""
+    assert bar(0.5, 10, unicode=False) == "#####"
