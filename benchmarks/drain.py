@@ -3,7 +3,7 @@
     python benchmarks/drain.py              # the table in benchmarks/README.md (about 17 min)
     python benchmarks/drain.py --quick      # small sizes, one run each: does it work?
 
-Each run fills an outbox file with realistic heartbeats (`Heartbeat(...).to_json()`), starts the
+Each run fills an outbox file with realistic heartbeats (`to_json(Heartbeat(...))`), starts the
 fake server as its own process (`tests/fakeserver.py --no-record`), then a draining process, and
 measures from outside: heartbeats per second, the drainer's peak RSS (psutil, sampled every 50 ms,
 and the kernel's ru_maxrss from wait4), its CPU time, and the requests the fake counted.
@@ -41,6 +41,7 @@ from hackatimed.config.load import ApiKey
 from hackatimed.delivery.api import HackatimeClient
 from hackatimed.delivery.outbox import OUTBOX_FILE, Outbox
 from hackatimed.delivery.sender import Sender
+from hackatimed.delivery.wire import to_json
 from hackatimed.heartbeat import Heartbeat
 
 KEY = "6f1f0e51-0000-4000-8000-00000000d4a1"
@@ -102,7 +103,7 @@ def heartbeat(i: int, start: float) -> tuple[float, str]:
         editor="vim",
         operating_system="linux",
     )
-    return hb.time, hb.to_json()
+    return hb.time, to_json(hb)
 
 
 def fill(data_dir: Path, rows: int) -> None:

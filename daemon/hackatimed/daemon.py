@@ -25,6 +25,7 @@ from hackatimed.config.load import Config
 from hackatimed.delivery.api import HackatimeClient
 from hackatimed.delivery.outbox import OUTBOX_FILE, Outbox
 from hackatimed.delivery.sender import Sender, SenderState, wait_any
+from hackatimed.delivery.wire import to_json
 from hackatimed.detect.builder import HeartbeatBuilder
 from hackatimed.status import DaemonStatus, write_status
 from hackatimed.watch.changes import FileChange
@@ -165,7 +166,8 @@ class Daemon:
             focus=self._focus,
             # Through self: a reload replaces the config and the builder.
             config=lambda: self._config,
-            builder=lambda: self._builder,
+            accepts=lambda path: self._builder.accepts(path),
+            ignores_dir=lambda path: self._builder.ignore.ignores_dir(path),
             home=self._home,
             backup_folders=self._backup_folders,
         )
@@ -223,7 +225,7 @@ class Daemon:
         if not heartbeats:
             return
         fmt = self._config.heartbeats.dependencies_format
-        items = [(hb.time, hb.to_json(fmt)) for hb in heartbeats]
+        items = [(hb.time, to_json(hb, fmt)) for hb in heartbeats]
         await asyncio.to_thread(self._outbox.add, items)
         self._count_today(len(items))
         for hb in heartbeats:

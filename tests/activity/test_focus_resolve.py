@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from hackatimed.activity.editor import ProcessInfo
-from hackatimed.activity.focus import WindowFocus
 from hackatimed.activity.focus_resolve import FocusResolver, process_tree, title_pieces
 from hackatimed.activity.focus_x11 import X11FocusSource
+from hackatimed.activity.window import WindowFocus
 from hackatimed.watch.ignore import IgnoreRules
 from tests.xserver import FakeWindowManager, Xvfb
 from tests.xserver import xvfb_fixture as xvfb_fixture  # the `xvfb` fixture: pytest finds it here

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from hackatimed.activity.focus import WindowFocus
 from hackatimed.activity.focus_x11 import X11FocusSource
 from hackatimed.activity.idle_native import X11IdleSource
+from hackatimed.activity.window import WindowFocus
 from tests.xserver import FakeWindowManager, Xvfb, running_xvfb
 from tests.xserver import xvfb_fixture as xvfb_fixture  # the `xvfb` fixture: pytest finds it here
 

@@ -17,6 +17,7 @@ from hackatimed.cli import build_parser
 from hackatimed.clock import SystemClock
 from hackatimed.commands.sync import sync
 from hackatimed.delivery.outbox import OUTBOX_FILE, Outbox
+from hackatimed.delivery.wire import to_json
 from hackatimed.heartbeat import Heartbeat
 from tests.daemon_proc import DaemonProcess, clean_env, write_config
 from tests.fakeserver import FakeHackatime
@@ -43,8 +44,8 @@ class Setup:
     def queue(self, n: int, *, start: int = 0) -> list[str]:
         entities = [f"/src/app/file{i}.py" for i in range(start, start + n)]
         bodies = [
-            (T0 + i, Heartbeat(entity=e, time=T0 + i, category="coding", is_write=True,
-                               user_agent="test").to_json())
+            (T0 + i, to_json(Heartbeat(entity=e, time=T0 + i, category="coding", is_write=True,
+                                       user_agent="test")))
             for i, e in enumerate(entities, start)
         ]  # fmt: skip
         with Outbox(self.data / OUTBOX_FILE, clock=SystemClock()) as outbox:

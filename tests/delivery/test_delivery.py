@@ -12,6 +12,7 @@ import pytest
 
 from hackatimed.clock import SystemClock
 from hackatimed.delivery.outbox import OUTBOX_FILE, Outbox
+from hackatimed.delivery.wire import to_json
 from hackatimed.heartbeat import Heartbeat
 from tests.daemon_proc import DaemonProcess, clean_env, write_config
 from tests.fakeserver import FakeHackatime
@@ -54,16 +55,18 @@ def _queue(data: Path, names: list[str]) -> list[str]:
     """Heartbeats left queued by an earlier run, as the exact JSON the daemon sends."""
     now = time.time()
     bodies = [
-        Heartbeat(
-            entity=f"/home/student/code/queued/{name}",
-            time=now - 60 + i,
-            category="coding",
-            is_write=True,
-            user_agent="wakatime/hackatimed-test (linux-6.1-x86_64) hackatimed/test",
-            project="queued",
-            language="Python",
-            lines=10 + i,
-        ).to_json()
+        to_json(
+            Heartbeat(
+                entity=f"/home/student/code/queued/{name}",
+                time=now - 60 + i,
+                category="coding",
+                is_write=True,
+                user_agent="wakatime/hackatimed-test (linux-6.1-x86_64) hackatimed/test",
+                project="queued",
+                language="Python",
+                lines=10 + i,
+            )
+        )
         for i, name in enumerate(names)
     ]
     with Outbox(data / OUTBOX_FILE, clock=SystemClock()) as outbox:

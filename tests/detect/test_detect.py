@@ -20,6 +20,7 @@ from hackatimed.activity.editor import EditorDetector, operating_system_name
 from hackatimed.activity.edits import Edit
 from hackatimed.clock import FakeClock
 from hackatimed.config.load import Config, HeartbeatConfig, PrivacyConfig, WatchConfig, load_config
+from hackatimed.delivery.wire import to_wire
 from hackatimed.detect.builder import HeartbeatBuilder
 from hackatimed.detect.content import MAX_LINES_BYTES, Snapshot
 from hackatimed.heartbeat import Heartbeat
@@ -86,7 +87,7 @@ def test_whole_heartbeat_for_a_file_in_a_repo_on_a_feature_branch(env: Setup) ->
     hb = env.builder.build(Edit(path=app, at=1_767_000_000.25, is_write=True))
 
     assert hb is not None
-    assert hb.to_wire() == {
+    assert to_wire(hb) == {
         "entity": str(app),
         "type": "file",
         "time": 1_767_000_000.25,  # the edit's time, not the clock's
@@ -457,7 +458,7 @@ def test_hide_file_names(tmp_path: Path) -> None:
 
 
 def test_hide_project_names_takes_what_describes_the_project(tmp_path: Path) -> None:
-    wire = private_heartbeat(tmp_path, hide_project_names=True).to_wire()
+    wire = to_wire(private_heartbeat(tmp_path, hide_project_names=True))
     hidden = {"project", "branch", "lines", "lineno", "cursorpos", "dependencies"}
     assert hidden.isdisjoint(wire), "as wakatime-cli's sanitizer"
     assert "project_root_count" not in wire
@@ -473,8 +474,8 @@ def test_hide_project_names_takes_what_describes_the_project(tmp_path: Path) -> 
     ],
 )
 def test_each_hide_switch_removes_its_field_only(tmp_path: Path, switch: str, hidden: str) -> None:
-    wire = private_heartbeat(tmp_path, **{switch: True}).to_wire()
-    open_wire = private_heartbeat(tmp_path / "open").to_wire()
+    wire = to_wire(private_heartbeat(tmp_path, **{switch: True}))
+    open_wire = to_wire(private_heartbeat(tmp_path / "open"))
     assert hidden not in wire
     expected = {k: v for k, v in open_wire.items() if k != hidden}
     # Everything else is as without the switch (the paths differ only by the temp folder).
@@ -489,8 +490,8 @@ def test_pg_array_dependencies_format(tmp_path: Path) -> None:
     repo = make_repo(env.root / "r", files={"m.py": "x = 1\n"})
     hb = env.must_save(repo / "m.py", "import requests\nimport numpy\nx = 1\n")
     fmt = env.config.heartbeats.dependencies_format
-    assert hb.to_wire(fmt)["dependencies"] == "{requests,numpy}"
-    assert hb.to_wire()["dependencies"] == ["requests", "numpy"]
+    assert to_wire(hb, fmt)["dependencies"] == "{requests,numpy}"
+    assert to_wire(hb)["dependencies"] == ["requests", "numpy"]
 
 
 # --- what is an edit at all -------------------------------------------------------------------

@@ -14,21 +14,13 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
 from hackatimed.activity.session_env import x11_display
+from hackatimed.activity.window import WindowFocus
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class WindowFocus:
-    """The window that has the keyboard: its title, and its process when the window says."""
-
-    title: str
-    pid: int | None
 
 
 class FocusSource(Protocol):

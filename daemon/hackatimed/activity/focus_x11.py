@@ -13,8 +13,8 @@ import ctypes
 import logging
 from dataclasses import dataclass
 
-from hackatimed.activity.focus import WindowFocus
 from hackatimed.activity.idle_native import XConnection, load_xlib
+from hackatimed.activity.window import WindowFocus
 
 log = logging.getLogger(__name__)
 

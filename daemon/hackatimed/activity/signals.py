@@ -14,30 +14,32 @@ from hackatimed.activity.focus import FocusSource, focused_file
 from hackatimed.activity.focus_resolve import FocusResolver
 from hackatimed.activity.presence import Signal
 from hackatimed.config.load import ActivityConfig, Config
-from hackatimed.detect.builder import HeartbeatBuilder
 
 
 def daemon_signals(
     *,
     focus: FocusSource | None,
     config: Callable[[], Config],
-    builder: Callable[[], HeartbeatBuilder],
+    accepts: Callable[[Path], bool],
+    ignores_dir: Callable[[Path], bool],
     home: Path,
     backup_folders: Sequence[Path],
 ) -> list[Signal]:
     """The editor window in focus (where the desktop says), then VS Code's backups. Each asks
-    `config()` at every look (a reload may turn it off) and `builder()`'s ignore rules."""
+    `config()` at every look (a reload may turn it off), and `accepts` (is this file watched and
+    not ignored?) and `ignores_dir` of the rules of the moment: the daemon's wiring hands them
+    over, so that presence needs nothing of detection."""
     signals: list[Signal] = []
     if focus is not None:
         resolver = FocusResolver(
             roots=lambda: config().watch.roots,
-            accepts=lambda path: builder().accepts(path),
-            ignores_dir=lambda path: builder().ignore.ignores_dir(path),
+            accepts=accepts,
+            ignores_dir=ignores_dir,
             home=home,
         )
         in_focus = focused_file(focus, resolver)
         signals.append(_unless_off(config, lambda a: a.window_focus, in_focus))
-    backups = BackupSignal(folders=backup_folders, accepts=lambda p: builder().accepts(p))
+    backups = BackupSignal(folders=backup_folders, accepts=accepts)
     signals.append(_unless_off(config, lambda a: a.editor_backups, backups))
     return signals
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from hackatimed.clock import SystemClock
 from hackatimed.commands.common import load
 from hackatimed.config.load import Config, home_of
+from hackatimed.delivery.wire import WIRE_FIELDS, to_json, to_wire
 from hackatimed.detect.builder import Explanation, HeartbeatBuilder
-from hackatimed.heartbeat import WIRE_FIELDS
 
 
 def cmd_explain(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -26,7 +26,7 @@ def cmd_explain(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if args.json:
             hb = explanation.heartbeat
             print(
-                hb.to_json(fmt)
+                to_json(hb, fmt)
                 if hb
                 else json.dumps({"entity": str(explanation.path), "skipped": explanation.skipped})
             )
@@ -49,7 +49,7 @@ def _render(e: Explanation, config: Config) -> str:
             lines.append(f"  note: no watch.roots in {where}; add the folders to watch")
         return "\n".join(lines)
     why = {"project": e.project_rule, "branch": e.branch_rule, "language": e.language_rule}
-    wire = e.heartbeat.to_wire(config.heartbeats.dependencies_format)
+    wire = to_wire(e.heartbeat, config.heartbeats.dependencies_format)
     for name in WIRE_FIELDS:
         if name in wire:
             value = wire[name]

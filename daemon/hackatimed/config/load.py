@@ -42,7 +42,7 @@ from hackatimed.config.values import (
 )
 from hackatimed.config.wakatime_cfg import HACKATIME_SUFFIX, WakatimeSettings, read_wakatime_cfg
 from hackatimed.errors import ConfigError
-from hackatimed.heartbeat import Hide, PrivacyRules
+from hackatimed.privacy import Hide, PrivacyRules
 
 __all__ = [
     "API_KEY_ENV",

@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import Literal
 
 from hackatimed.config.schema import DEFAULT_API_URL
-from hackatimed.heartbeat import DependenciesFormat, Hide, PrivacyRules
+from hackatimed.privacy import Hide, PrivacyRules
+
+# How the wire gives a heartbeat's dependencies (`delivery.wire`): a JSON array, or the
+# API guide's PostgreSQL form "{a,b}". A setting, so it is defined with the settings.
+DependenciesFormat = Literal["array", "pg-array"]
 
 
 def key_is_malformed(text: str) -> bool:
@@ -85,7 +89,7 @@ class ActivityConfig:
 
 @dataclass(frozen=True, slots=True)
 class PrivacyConfig:
-    # The TOML says true or false; ~/.wakatime.cfg may list patterns (`heartbeat.Hide`).
+    # The TOML says true or false; ~/.wakatime.cfg may list patterns (`privacy.Hide`).
     hide_file_names: Hide = False
     hide_project_names: Hide = False
     hide_branch_names: Hide = False

@@ -11,7 +11,7 @@ Rules follow wakatime-cli where hackatimed can honour them:
   matches is tracked even when an `exclude` pattern matches it too.
 - `hide_file_names`, `hide_project_names`, `hide_branch_names` are `true`, `false`, or a list
   of regexes, matched as wakatime-cli matches them: against the file's path, the project's name,
-  the branch's name (`heartbeat.apply_privacy`). A pattern that does not compile makes the
+  the branch's name (`privacy.apply_privacy`). A pattern that does not compile makes the
   switch hide everything (never less than what was asked), with a warning.
   `hide_dependencies` (hackatimed's own) is `true` or `false`; a list means `true`.
 - Only `=` separates a key from its value, so a regex key may hold `:` (as in `(?:a|b)`).
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hackatimed.config.values import key_is_malformed
-from hackatimed.heartbeat import Hide
+from hackatimed.privacy import Hide
 
 HACKATIME_SUFFIX = "/hackatime/v1"
 # Endpoint tails that old plugin setups left in api_url; wakatime-cli strips them too.

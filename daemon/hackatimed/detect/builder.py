@@ -31,7 +31,8 @@ from hackatimed.detect.content import MAX_LINES_BYTES, ContentTracker, Snapshot,
 from hackatimed.detect.dependencies import has_parser, parse_dependencies
 from hackatimed.detect.language import LanguageDetector
 from hackatimed.detect.project import ProjectDetector, ProjectInfo
-from hackatimed.heartbeat import Heartbeat, apply_privacy
+from hackatimed.heartbeat import Heartbeat
+from hackatimed.privacy import apply_privacy
 from hackatimed.watch.ignore import IgnoreRules, is_rule_file
 
 # Dependencies are parsed from the first 5 MB at most, as wakatime-cli does.

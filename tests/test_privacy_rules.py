@@ -1,85 +1,11 @@
+"""What each privacy switch takes out of a heartbeat (on the wire: tests/test_privacy.py)."""
+
 from __future__ import annotations
 
 import dataclasses
-import json
 
-import pytest
-
-from hackatimed.heartbeat import WIRE_FIELDS, Heartbeat, PrivacyRules, apply_privacy
-
-
-def full() -> Heartbeat:
-    return Heartbeat(
-        entity="/home/a/code/app/src/main.py",
-        time=1_767_225_600.25,
-        category="coding",
-        is_write=True,
-        user_agent="ua",
-        project="app",
-        branch="feature/x",
-        language="Python",
-        lines=10,
-        lineno=3,
-        cursorpos=42,
-        line_additions=2,
-        line_deletions=1,
-        project_root_count=4,
-        dependencies=("requests", "numpy"),
-        machine="box",
-        editor="vim",
-        operating_system="linux",
-    )
-
-
-def test_wire_fields_are_exactly_the_dataclass_fields() -> None:
-    assert {f.name for f in dataclasses.fields(Heartbeat)} == set(WIRE_FIELDS)
-
-
-def test_to_wire_keeps_the_guide_order_and_leaves_unknowns_out() -> None:
-    wire = full().to_wire()
-    assert list(wire) == list(WIRE_FIELDS)
-    bare = Heartbeat(entity="/x", time=1.5e9, category="coding", is_write=False, user_agent="u")
-    assert bare.to_wire() == {
-        "entity": "/x",
-        "type": "file",
-        "time": 1.5e9,
-        "category": "coding",
-        "is_write": False,
-        "user_agent": "u",
-    }
-
-
-def test_empty_dependencies_are_left_out() -> None:
-    assert "dependencies" not in dataclasses.replace(full(), dependencies=()).to_wire()
-
-
-@pytest.mark.parametrize(
-    ("deps", "expected"),
-    [
-        (("a", "b"), "{a,b}"),
-        (
-            ("with space", 'q"uote', "c,omma", "back\\slash"),
-            '{"with space","q\\"uote","c,omma","back\\\\slash"}',
-        ),
-        (("",), '{""}'),
-    ],
-)
-def test_pg_array_quotes_what_postgres_needs_quoted(deps: tuple[str, ...], expected: str) -> None:
-    hb = dataclasses.replace(full(), dependencies=deps)
-    assert hb.to_wire("pg-array")["dependencies"] == expected
-    assert hb.to_wire("array")["dependencies"] == list(deps)
-
-
-def test_to_json_is_compact_and_byte_stable() -> None:
-    text = full().to_json()
-    assert text == full().to_json()
-    assert json.loads(text) == full().to_wire()
-    assert ", " not in text and ": " not in text
-
-
-def test_non_ascii_stays_readable_in_json() -> None:
-    hb = dataclasses.replace(full(), entity="/home/a/código/ü.py")
-    assert "código" in hb.to_json()
+from hackatimed.privacy import PrivacyRules, apply_privacy
+from tests.heartbeats import full
 
 
 def test_no_rules_changes_nothing() -> None:
