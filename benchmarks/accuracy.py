@@ -1,6 +1,6 @@
 """How close the daemon's heartbeats come to the time someone really worked.
 
-    /work/venv/bin/python benchmarks/accuracy.py [--minutes 60] [--seed 1] [--json]
+    python benchmarks/accuracy.py [--minutes 60] [--seed 1] [--json]
 
 Scripted sessions are replayed on an injected clock through the real code: the daemon's filter
 (`HeartbeatBuilder.on_meta_change` and `accepts`, with the real ignore rules), `Activity` (bursts,

@@ -1,6 +1,6 @@
 """How long building one heartbeat takes, cold and warm, and how many real files get a language.
 
-    /work/venv/bin/python benchmarks/detection.py [--files N] [--cold N] [--json]
+    python benchmarks/detection.py [--files N] [--cold N] [--json]
         [--coverage-roots ROOT ...] [--no-coverage]
 
 The corpus: four git repositories made in a temp folder from this machine's Python standard

@@ -1,10 +1,10 @@
 """Footprint of `hackatimed run`: memory and CPU at rest, start-up, inotify watches, storms,
 latency, cost per heartbeat and throughput, measured from outside a real daemon process.
 
-    /work/venv/bin/python benchmarks/footprint.py              # full run (~10 min), rewrites
-                                                              # the table in benchmarks/README.md
-    /work/venv/bin/python benchmarks/footprint.py --only storm --only latency
-    /work/venv/bin/python benchmarks/footprint.py --quick      # tiny sizes, 1 repetition
+    python benchmarks/footprint.py              # full run (~10 min), rewrites
+                                                # the table in benchmarks/README.md
+    python benchmarks/footprint.py --only storm --only latency
+    python benchmarks/footprint.py --quick      # tiny sizes, 1 repetition
 
 Linux only (it reads /proc). Each figure is the median of `--repeat` runs (default 3), each run
 a fresh daemon against the fake Hackatime server (tests/fakeserver.py) on 127.0.0.1.

@@ -1,6 +1,6 @@
 """How many real files get a language, and how long detection takes per call.
 
-    /work/venv/bin/python benchmarks/language_coverage.py [ROOT ...] [--limit N] [--json]
+    python benchmarks/language_coverage.py [ROOT ...] [--limit N] [--json]
 
 Walks the roots (default: this machine's Python installation, /usr/share and /usr/include), and
 for every regular file reads its first 512 bytes (as the daemon has them when it builds a

@@ -1,6 +1,6 @@
 """What the presence signals cost a real daemon on a desktop: CPU, wake-ups and heartbeats.
 
-    /work/venv/bin/python benchmarks/presence.py [--seconds 120]
+    python benchmarks/presence.py [--seconds 120]
 
 A real `hackatimed run` on a real X server (Xvfb; this script plays the window manager), with
 the X11 idle source and the focused-window source, a process named `gedit` whose window has the

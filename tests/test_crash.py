@@ -18,7 +18,8 @@ KILLS = 20
 # Logged once the heartbeat is committed to the outbox: its entity and time identify it.
 COMMITTED = re.compile(r"heartbeat (\S+) \(.*\) t=(\d+\.\d+)")
 # Files edited in turn, each in a project of its own: several files of one repository changing
-# within seconds look like the start of a storm and are held back for its window (activity.py).
+# within seconds look like the start of a storm and are held back for its window
+# (activity/edits.py).
 FILES = 8
 
 pytestmark = pytest.mark.timeout(240)

@@ -2,7 +2,7 @@
 
 This is the only module that reads the environment (`$HACKATIMED_CONFIG`, `$HACKATIME_API_KEY`,
 `$XDG_CONFIG_HOME`, `$XDG_STATE_HOME`, `$WAKATIME_HOME`) and `~/.wakatime.cfg`; everything else
-receives a `Config` (the values are defined in `config_values` and exported from here). Every
+receives a `Config` (the values are defined in `values` and exported from here). Every
 error names the file and the line; no message shows the API key.
 """
 

@@ -1,6 +1,6 @@
 """The configuration's values: what every other module receives, frozen and checked.
 
-`config.load_config` makes them (and `config` re-exports them); this module does no I/O.
+`load.load_config` makes them (and `load` re-exports them); this module does no I/O.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A plan says what would be written and run; `render` shows it for `--dry-run` and
 does it, with every command going through an injected `run` so tests can record them.
 The unit and the plist come from the package's templates; the API key never goes into
 either, nor into any command line: the daemon reads it at run time. Running the manager's
-commands and reading the service's state is `service_manager`'s part.
+commands and reading the service's state is `manager`'s part.
 """
 
 from __future__ import annotations
