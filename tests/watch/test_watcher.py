@@ -31,7 +31,7 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="in
 if sys.platform.startswith("linux"):
     from inotify_simple import INotify
 
-    from hackatimed.watch import inotify_tree
+    from hackatimed.watch import inotify_emitter
 
 
 class Collector:
@@ -154,7 +154,7 @@ def test_linux_gets_the_pruning_observer() -> None:
         roots=[], sink=lambda c: None, loop=asyncio.new_event_loop(), clock=SystemClock()
     )
     try:
-        assert isinstance(watcher._observer, inotify_tree.PrunedInotifyObserver)
+        assert isinstance(watcher._observer, inotify_emitter.PrunedInotifyObserver)
     finally:
         watcher._observer.stop()
         watcher._loop.close()
@@ -206,10 +206,18 @@ async def test_ignored_folders_get_no_watch_and_git_only_where_heads_live(
     }
     assert running.watcher.watched_folders == len(watched)
     assert kernel_watches(running.watcher) == len(watched)
-    assert count_folders(tmp_path) > 3 * len(
-        watched
-    )  # objects/, refs/, node_modules/, ... are not watched
-    assert (repo / ".git/objects").is_dir()
+    # What is left out is there: the exact set above leaves it out on purpose. (A count of all
+    # folders was compared before, and .git/objects' count varies with the commit's hash.)
+    for unwatched in (
+        ".git/objects",
+        ".git/refs",
+        "gen/a",
+        "node_modules/left-pad/lib",
+        "build/out",
+        "__pycache__",
+        "myenv/lib",
+    ):
+        assert (repo / unwatched).is_dir()
 
 
 @linux_only
@@ -289,7 +297,7 @@ def count_folders(root: Path) -> int:
 
 def kernel_watches(watcher: Watcher) -> int:
     """What the kernel holds for the roots' inotify descriptors."""
-    assert isinstance(watcher._observer, inotify_tree.PrunedInotifyObserver)
+    assert isinstance(watcher._observer, inotify_emitter.PrunedInotifyObserver)
     return sum(inotify_watches(g.fileno()) for g in watcher._policy.groups() if g.is_recursive)
 
 
@@ -327,7 +335,7 @@ if sys.platform.startswith("linux"):
 
 def observer_on(fd: INotify) -> Callable[..., BaseObserver]:
     """The pruning observer, every root's emitter on `fd` (tests here have one root)."""
-    return lambda policy: inotify_tree.PrunedInotifyObserver(policy, inotify_factory=lambda: fd)
+    return lambda policy: inotify_emitter.PrunedInotifyObserver(policy, inotify_factory=lambda: fd)
 
 
 @linux_only

@@ -1,15 +1,17 @@
-"""Linux: an inotify emitter for watchdog that leaves ignored folders unwatched.
+"""Linux: which folders of a root hold an inotify watch, kept right as the tree changes.
 
 watchdog places an inotify watch on every folder below a recursive root and filters events
 afterwards, so one project with a big `node_modules` can use up a laptop's whole watch limit
-(8,192 on many distributions). Here each root's emitter asks a `FolderPolicy` before it watches or
-walks into a folder: ignored folders get no watch, and `.git` gets a watch on itself (HEAD: the
-branch) and on the few folders below it that hold other checkouts' HEADs, not on `objects/`.
+(8,192 on many distributions). Here a root's `PrunedWatchGroup` asks a `FolderPolicy` before it
+watches or walks into a folder: ignored folders get no watch, and `.git` gets a watch on itself
+(HEAD: the branch) and on the few folders below it that hold other checkouts' HEADs, not on
+`objects/`. It turns the kernel's events into watchdog's event classes; inotify_emitter.py runs
+it as a watchdog emitter.
 
 It stands on public ground only, so that no watchdog release can quietly undo it: watchdog's
-documented observer API (`BaseObserver`, `EventEmitter`, its event classes) and the kernel's
-inotify calls through `inotify_simple`, a literal binding of them. The version before subclassed
-watchdog's private inotify classes, and watchdog 7.1.1 changed those in a patch release.
+documented event classes and observer API, and the kernel's inotify calls through
+`inotify_simple`, a literal binding of them. The version before subclassed watchdog's private
+inotify classes, and watchdog 7.1.1 changed those in a patch release.
 
 Overflow of the kernel queue: watchdog removes and re-adds every watch, which floods the queue
 again on a big tree (FIELD_NOTES.md). Here the watches are reconciled in place (only folders that
@@ -24,15 +26,13 @@ import contextlib
 import errno
 import logging
 import os
-import select
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any, Protocol
 
-from inotify_simple import INotify, flags
+from inotify_simple import flags
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
@@ -43,14 +43,6 @@ from watchdog.events import (
     FileModifiedEvent,
     FileMovedEvent,
     FileSystemEvent,
-)
-from watchdog.observers.api import (
-    DEFAULT_EMITTER_TIMEOUT,
-    DEFAULT_OBSERVER_TIMEOUT,
-    BaseObserver,
-    EventEmitter,
-    EventQueue,
-    ObservedWatch,
 )
 
 log = logging.getLogger(__name__)
@@ -79,8 +71,6 @@ _SELF_GONE = flags.DELETE_SELF | flags.MOVE_SELF | flags.UNMOUNT
 QUIET_SECONDS = 0.25
 # ...but no longer than this, so a storm that never pauses is still reconciled.
 RECONCILE_AT_LEAST_EVERY = 2.0
-# The two halves of a rename are queued together; a read may still split them.
-_MOVE_PAIR_WAIT_MS = 10
 
 
 class Verdict(Enum):
@@ -542,114 +532,3 @@ def _entries(folder: str) -> list[tuple[str, bool]]:
     except OSError:
         pass
     return out
-
-
-InotifyFactory = Callable[[], Inotify]
-
-
-class PrunedEmitter(EventEmitter):
-    """One root's inotify descriptor and the thread that reads it.
-
-    The first walk happens in `on_thread_start`, which watchdog calls on the thread that
-    schedules the watch: when `schedule` returns, the root's folders are watched.
-    """
-
-    def __init__(
-        self,
-        event_queue: EventQueue,
-        watch: ObservedWatch,
-        *,
-        timeout: float = DEFAULT_EMITTER_TIMEOUT,
-        event_filter: list[type[FileSystemEvent]] | None = None,
-        policy: FolderPolicy,
-        inotify_factory: InotifyFactory = INotify,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(event_queue, watch, timeout=timeout, event_filter=event_filter)
-        self._policy = policy
-        self._inotify_factory = inotify_factory
-        self._monotonic = monotonic
-        self._group: PrunedWatchGroup | None = None
-        self._poller = select.poll()
-        self._wake: tuple[int, int] | None = None
-        self._closing = threading.Lock()
-
-    def on_thread_start(self) -> None:
-        # EMFILE here (fs.inotify.max_user_instances) reaches `schedule`'s caller.
-        inotify = self._inotify_factory()
-        # A byte in this pipe wakes the reader at stop, instead of waiting out its poll.
-        self._wake = os.pipe()
-        group = PrunedWatchGroup(
-            inotify,
-            os.fspath(self.watch.path),
-            recursive=self.watch.is_recursive,
-            policy=self._policy,
-            emit=self.queue_event,
-        )
-        self._group = group
-        self._poller.register(inotify.fileno(), select.POLLIN)
-        self._poller.register(self._wake[0], select.POLLIN)
-        self._policy.register(group, active=True)  # before the walk: a limit hit counts it
-        group.start()
-
-    def on_thread_stop(self) -> None:
-        with self._closing:
-            if self._wake is not None:
-                os.write(self._wake[1], b"x")
-
-    def run(self) -> None:
-        try:
-            super().run()
-        finally:
-            self._close()
-
-    def queue_events(self, timeout: float) -> None:
-        group = self._group
-        if group is None:
-            return
-        # Short polls while something waits on a pause in the events (an overflow to
-        # reconcile, half a rename); the caller's timeout otherwise.
-        if group.waiting_for_move_pair():
-            wait_ms = _MOVE_PAIR_WAIT_MS
-        elif group.overflow_pending():
-            wait_ms = int(QUIET_SECONDS * 1000)
-        else:
-            wait_ms = int(timeout * 1000)
-        ready = {fd for fd, _mask in self._poller.poll(wait_ms)}
-        if not self.should_keep_running():
-            return
-        now = self._monotonic()
-        if group.fileno() in ready:
-            group.handle(group.read(), now)
-        elif group.waiting_for_move_pair():
-            group.flush_move()
-        group.reconcile_if_due(now)
-        if group.root_gone:
-            self.stop()
-
-    def _close(self) -> None:
-        with self._closing:
-            if self._wake is None:
-                return
-            for fd in self._wake:
-                os.close(fd)
-            self._wake = None
-        group = self._group
-        if group is not None:
-            self._policy.register(group, active=False)
-            group.close()
-
-
-class PrunedInotifyObserver(BaseObserver):
-    """An inotify observer whose emitters ask `policy` which folders to watch."""
-
-    def __init__(
-        self,
-        policy: FolderPolicy,
-        *,
-        timeout: float = DEFAULT_OBSERVER_TIMEOUT,
-        inotify_factory: InotifyFactory = INotify,
-    ) -> None:
-        super().__init__(
-            PrunedEmitter, timeout=timeout, policy=policy, inotify_factory=inotify_factory
-        )

@@ -93,7 +93,7 @@ def default_observer(policy: FolderPolicy) -> BaseObserver:
     watchdog's own (FSEvents, ReadDirectoryChangesW and kqueue have no per-folder cost)."""
     if sys.platform.startswith("linux"):
         try:
-            from hackatimed.watch import inotify_tree
+            from hackatimed.watch import inotify_emitter
         except OSError as exc:  # no libc inotify calls (an unusual C library)
             log.warning(
                 "cannot use inotify directly (%s): every folder below the roots is watched, "
@@ -101,7 +101,7 @@ def default_observer(policy: FolderPolicy) -> BaseObserver:
                 exc,
             )
         else:
-            return inotify_tree.PrunedInotifyObserver(policy)
+            return inotify_emitter.PrunedInotifyObserver(policy)
     return Observer()
 
 
