@@ -3,6 +3,7 @@ table is faked except in the last tests, which read real processes in a real tmu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import psutil
 import pytest
 
 from hackatimed.activity.editor import ProcessInfo
@@ -245,6 +247,12 @@ def tmux(tmp_path: Path) -> Iterator[Callable[..., int]]:
 
     yield start
     subprocess.run(["tmux", "-S", sock, "kill-server"], check=False, capture_output=True)
+    # A command started with setsid is in a session of its own and outlives the server: left
+    # running, a later test's daemon would see a terminal editor at work.
+    for proc in psutil.process_iter(["cmdline"]):
+        if (proc.info["cmdline"] or [""])[0].startswith(str(tmp_path)):
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
 
 
 def test_a_real_editor_process_is_recognised(tmp_path: Path) -> None:

@@ -125,7 +125,8 @@ def test_rate_limited_daemon_waits_retry_after_then_resumes(tmp_path: Path, head
             assert daemon.stop() == 0, daemon.output()
 
     bulk = [r for r in fake.requests if r.path == BULK]
-    assert len(bulk) == 2, "one 429, then one accepted resend"
+    sent = [(round(r.received, 2), r.body) for r in bulk]
+    assert len(bulk) == 2, f"one 429, then one accepted resend; got {sent}\n{daemon.output()}"
     gap = bulk[1].received - bulk[0].received
     assert gap >= 2.0, f"the daemon came back after {gap:.2f} s, before Retry-After's 2 s"
     assert gap < 3.5, f"the daemon took {gap:.2f} s to resume after a 2 s Retry-After"
