@@ -333,6 +333,27 @@ if sys.platform.startswith("linux"):
                 return list(super().read(timeout=timeout))
 
 
+def voluntary_switches(thread: threading.Thread) -> int:
+    with open(f"/proc/self/task/{thread.native_id}/status") as status:
+        line = next(x for x in status if x.startswith("voluntary_ctxt_switches:"))
+    return int(line.split()[1])
+
+
+@linux_only
+async def test_a_watcher_at_rest_does_not_wake(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    """The reader blocks until the kernel has an event (or stop): no poll every second per root,
+    which a battery pays for. Counted by the kernel, as context switches of the reader thread."""
+    running = await started(start([tmp_path]))
+    (tmp_path / "a.py").write_text("x\n")
+    await running.sink.wait_for_path(tmp_path / "a.py")
+    reader = next(t for t in threading.enumerate() if isinstance(t, inotify_emitter.PrunedEmitter))
+    before = voluntary_switches(reader)
+    await asyncio.sleep(3.0)  # the point is time passing with nothing to do
+    assert voluntary_switches(reader) - before <= 1
+
+
 def observer_on(fd: INotify) -> Callable[..., BaseObserver]:
     """The pruning observer, every root's emitter on `fd` (tests here have one root)."""
     return lambda policy: inotify_emitter.PrunedInotifyObserver(policy, inotify_factory=lambda: fd)

@@ -99,13 +99,15 @@ class PrunedEmitter(EventEmitter):
         if group is None:
             return
         # Short polls while something waits on a pause in the events (an overflow to
-        # reconcile, half a rename); the caller's timeout otherwise.
+        # reconcile, half a rename). Otherwise no timeout at all, not watchdog's `timeout`: a
+        # daemon at rest must not wake every second per root, and the wake pipe ends the wait
+        # at stop.
         if group.waiting_for_move_pair():
             wait_ms = _MOVE_PAIR_WAIT_MS
         elif group.overflow_pending():
             wait_ms = int(QUIET_SECONDS * 1000)
         else:
-            wait_ms = int(timeout * 1000)
+            wait_ms = -1
         ready = {fd for fd, _mask in self._poller.poll(wait_ms)}
         if not self.should_keep_running():
             return
