@@ -3,8 +3,10 @@ on a tree, measures it from outside and returns its samples (name -> value)."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -31,6 +33,7 @@ from footprint_probe import (
 from footprint_trees import (
     EconomyTree,
     EditTree,
+    OverflowTree,
     RestTree,
     StormTree,
     git,
@@ -53,9 +56,11 @@ class Sizes:
     rest_folders: int = 5000
     rest_files_per_folder: int = 10
     idle_seconds: float = 60.0
+    # Issue 11's shape: 1,670 source folders and 6,000 node_modules folders (8,434 watches
+    # with watchdog 7.1.1 before the emitter of bc3a2b2).
     economy_projects: int = 5
-    economy_source: int = 500
-    economy_nm: int = 20000
+    economy_source: int = 1670
+    economy_nm: int = 6000
     storm_tracked: int = 2000
     storm_nm_files: int = 20000
     edit_files: int = 50
@@ -63,6 +68,13 @@ class Sizes:
     latency_saves: int = 3
     bulk_repos: int = 200
     bulk_per_repo: int = 5
+    overflow_projects: int = 5
+    overflow_source: int = 1670
+    overflow_nm: int = 6000
+    overflow_queue: int = 256  # fs.inotify.max_queued_events while the daemon starts
+    overflow_burst: int = 10000  # new files written as fast as the disk takes them
+    overflow_window: float = 30.0  # the CPU after the burst is measured over this long
+    overflow_before_start: float = 5.0  # a file written this long before the daemon starts
     settle_quiet: float = 1.0
     flush_seconds: float = 10.0  # the config default
 
@@ -82,6 +94,12 @@ QUICK = Sizes(
     latency_saves=2,
     bulk_repos=5,
     bulk_per_repo=1,  # no storm window to wait out
+    overflow_projects=2,
+    overflow_source=20,
+    overflow_nm=200,
+    overflow_burst=2000,
+    overflow_window=3.0,
+    overflow_before_start=1.0,
     settle_quiet=0.25,
     flush_seconds=1.0,
 )
@@ -233,6 +251,8 @@ def economy(ctx: Context, tree: EconomyTree) -> Samples:
             "economy_ignored_watched": in_ignored,
             "economy_placed_s": placed,
             "economy_rss_mb": rss_mb(d.pid),
+            "economy_source_folders": tree.source_folders,
+            "economy_nm_folders": tree.ignored_folders,
         }
 
 
@@ -320,6 +340,133 @@ def _arrival(
     if accepted is None:
         raise RuntimeError(f"the heartbeat for {path} never reached the server")
     return line.at - at, accepted - at
+
+
+# -- after a kernel queue overflow ---------------------------------------------------------------
+
+QUEUE_SYSCTL = Path("/proc/sys/fs/inotify/max_queued_events")
+OVERFLOW_LINE = "inotify queue overflow"  # watcher.py's line for each overflow it rescans after
+
+
+@contextmanager
+def small_inotify_queue(events: int) -> Iterator[Callable[[], None]]:
+    """Lower fs.inotify.max_queued_events (machine-wide; needs root) and yield a function that
+    puts it back. The kernel reads it when an inotify instance is made, so it only has to be low
+    while the daemon starts: the runner puts it back as soon as the watches are placed, and in
+    any case on the way out."""
+    original = QUEUE_SYSCTL.read_text().strip()
+    try:
+        QUEUE_SYSCTL.write_text(f"{events}\n")
+    except OSError as exc:
+        raise RuntimeError(
+            f"the overflow group lowers {QUEUE_SYSCTL} for a few seconds: run it as root ({exc})"
+        ) from exc
+
+    def restore() -> None:
+        if QUEUE_SYSCTL.read_text().strip() != original:
+            QUEUE_SYSCTL.write_text(original + "\n")
+
+    try:
+        yield restore
+    finally:
+        restore()
+
+
+_overflow_runs = iter(range(1, 1 << 62))
+
+
+def overflow(ctx: Context, tree: OverflowTree) -> Samples:
+    run = next(_overflow_runs)
+    s = ctx.sizes
+    early = tree.before_start / f"before_start_{run}.js"
+    burst = [
+        tree.source[i % len(tree.source)] / f"burst_{run}_{i}.js" for i in range(s.overflow_burst)
+    ]
+    try:
+        # Written before the daemon starts, within the rescan's 30 s look-back: it must get no
+        # heartbeat, since nobody was seen working on it.
+        write(early, "export const early = 1;\n")
+        time.sleep(s.overflow_before_start)
+        with small_inotify_queue(s.overflow_queue) as restore, ctx.daemon([tree.root]) as d:
+            try:
+                ctx.start_watching(d, [tree.root])
+            finally:
+                restore()
+            return _overflow_session(ctx, tree, d, early, burst)
+    finally:
+        early.unlink(missing_ok=True)
+        for path in burst:
+            path.unlink(missing_ok=True)
+
+
+def _overflow_session(
+    ctx: Context, tree: OverflowTree, d: Daemon, early: Path, burst: list[Path]
+) -> Samples:
+    s = ctx.sizes
+    session_srv = ctx.server.heartbeats() - len(d.heartbeats)
+    settle_cpu(d.pid, quiet=2 * s.settle_quiet, within=60)
+    watches_before = watch_count(d.pid)
+    # A save seen before the burst: the rescan must not send it again.
+    seen, later = tree.tracked
+    write(seen, source(0, next(_version)))
+    d.wait_line(lambda t: f" heartbeat {seen} (" in t, within=30)
+    time.sleep(1.0)
+    first_hb, first_line = len(d.heartbeats), len(d.lines)
+    before = Sample.take(d.pid)
+    # The daemon is stopped while the burst is written, as a busy machine may hold it off the
+    # CPU: the kernel queue then overflows for certain. Left running, it kept up with this
+    # runner's writes in about one run in three, and those runs measured no overflow at all.
+    os.kill(d.pid, signal.SIGSTOP)
+    try:
+        for i, path in enumerate(burst):
+            write(path, f"export const b = {i};\n")
+    finally:
+        os.kill(d.pid, signal.SIGCONT)
+    end = Sample.take(d.pid)
+    # The CPU over the window after the burst, and its busiest second.
+    busiest, last = 0.0, end
+    while last.at - end.at < s.overflow_window - 1e-3:
+        time.sleep(max(0.0, min(last.at + 1.0, end.at + s.overflow_window) - time.monotonic()))
+        now = Sample.take(d.pid)
+        busiest = max(busiest, 100 * (now.cpu - last.cpu) / (now.at - last.at))
+        last = now
+    watches_after = watch_count(d.pid)
+    overflows = sum(1 for x in d.lines[first_line:] if OVERFLOW_LINE in x.text)
+    # A save after the window, once every heartbeat so far is at the server.
+    ctx.server.wait_for(session_srv + len(d.heartbeats), within=s.flush_seconds + 30)
+    base_hb, base_srv, base_line = len(d.heartbeats), ctx.server.heartbeats(), len(d.lines)
+    write(later, source(1, next(_version)))
+    saved = time.monotonic()
+    committed = accepted = math.inf  # never
+    try:
+        line = d.wait_line(lambda t: f" heartbeat {later} (" in t, within=30, start=base_line)
+    except RuntimeError:  # not within 30 s: lost
+        pass
+    else:
+        committed = line.at - saved
+        count = base_srv + len(d.heartbeats) - base_hb
+        stored = ctx.server.wait_for(count, within=s.flush_seconds + 30, poll=0.02)
+        accepted = math.inf if stored is None else stored - saved
+    paths = d.heartbeat_paths(first_hb)
+    burst_names = {os.fspath(p) for p in burst}
+    early_heartbeats = d.heartbeat_paths().count(os.fspath(early))
+    seen_again = paths.count(os.fspath(seen))
+    return {
+        "overflow_lines": overflows,
+        "overflow_burst_s": end.at - before.at,
+        "overflow_cpu_pct": 100 * (last.cpu - end.cpu) / (last.at - end.at),
+        "overflow_busiest_pct": busiest,
+        "overflow_watches_before": watches_before,
+        "overflow_watches_after": watches_after,
+        "overflow_folders": tree.folders,
+        "overflow_save_committed_s": committed,
+        "overflow_save_accepted_s": accepted,
+        "overflow_burst_heartbeats": sum(1 for p in paths if p in burst_names),
+        "overflow_stale_heartbeats": early_heartbeats + seen_again,
+        "overflow_early_heartbeats": early_heartbeats,
+        "overflow_seen_again": seen_again,
+        "overflow_rss_mb": rss_mb(d.pid),
+    }
 
 
 # -- latency, cost per heartbeat, throughput -----------------------------------------------------

@@ -89,9 +89,11 @@ class EconomyTree:
     ignored_inodes: frozenset[int]
 
 
-def economy_tree(base: Path, *, projects: int, source_folders: int, nm_folders: int) -> EconomyTree:
+def economy_tree(
+    base: Path, *, projects: int, source_folders: int, nm_folders: int, name: str = "economy"
+) -> EconomyTree:
     """Projects with a few hundred source folders and a node_modules of thousands."""
-    root = base / "economy"
+    root = base / name
     root.mkdir(parents=True)
     inodes: set[int] = set()
     made_source = made_nm = 0
@@ -107,6 +109,42 @@ def economy_tree(base: Path, *, projects: int, source_folders: int, nm_folders: 
         nm = repo / "node_modules"
         made_nm += _node_modules(nm, nm_folders // projects, inodes)
     return EconomyTree(root, made_source, made_nm, frozenset(inodes))
+
+
+@dataclass(frozen=True, slots=True)
+class OverflowTree:
+    root: Path
+    source: list[Path]  # every source folder, where the burst's files go
+    tracked: tuple[Path, Path]  # committed files: saved before the burst, and after it
+    before_start: Path  # a folder for the file written before the daemon starts
+    folders: int  # source folders, node_modules folders not counted
+
+
+def overflow_tree(
+    base: Path, *, projects: int, source_folders: int, nm_folders: int
+) -> OverflowTree:
+    """The economy's shape, each project a git repository with node_modules ignored and the
+    source committed: a storm is then counted per repository, as on a real machine."""
+    eco = economy_tree(
+        base,
+        projects=projects,
+        source_folders=source_folders,
+        nm_folders=nm_folders,
+        name="overflow",
+    )
+    repos = sorted(p for p in eco.root.iterdir() if p.is_dir())
+    for repo in repos:
+        write(repo / ".gitignore", "node_modules/\n")
+        git(repo, "init", "-q")
+        commit_all(repo, "start")
+    source = sorted(eco.root.glob("*/src/feature*"))
+    tracked = (
+        repos[-1] / "src" / "feature000" / "index.js",
+        repos[0] / "src" / "feature001" / "index.js",
+    )
+    return OverflowTree(
+        eco.root, source, tracked, repos[1 % len(repos)] / "src" / "feature002", len(source)
+    )
 
 
 def _node_modules(nm: Path, folders: int, inodes: set[int] | None = None) -> int:
