@@ -276,6 +276,7 @@ def test_install_without_a_reachable_manager_removes_the_unit_again(
         service.apply(plan, run=run, install=True)
     message = str(raised.value)
     assert not plan.unit_path.exists()
+    assert not (tmp_path / ".config").exists(), "a failed install leaves no empty folder"
     assert run.calls == [("systemctl", "--user", "daemon-reload")]
     reload = "`systemctl --user daemon-reload`"
     assert message.startswith(f"The service was not installed: {reload} could not reach your ")

@@ -21,6 +21,7 @@ from typing import Literal, TextIO
 from hackatimed.activity.focus import FocusSource, choose_focus_source
 from hackatimed.activity.idle import IdleSource, choose_idle_source
 from hackatimed.commands.common import client_for, config_path, for_a_person, load
+from hackatimed.commands.status import find_daemon
 from hackatimed.config.load import API_KEY_ENV, Config, home_of
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK, HackatimedError
 from hackatimed.service.install import Runner, ServiceState, run_command, service_state
@@ -95,7 +96,7 @@ def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine
     idle_check = _idle(config, env, machine, published)
     found.append(idle_check)
     found.append(_focus(config, env, machine, published, idle=idle_check.outcome == "ok"))
-    found.append(_service(home, machine, published))
+    found.append(_service(home, machine, find_daemon(config.storage.data_dir, published)))
     return found
 
 
@@ -303,13 +304,14 @@ def _name_of(source: FocusSource | None) -> str:
     return "none" if source is None else source.name
 
 
-def _service(home: Path, machine: Machine, published: DaemonStatus | None) -> Check:
+def _service(home: Path, machine: Machine, daemon: tuple[bool, int | None]) -> Check:
+    """`daemon`: (running, pid) of the daemon that holds the queue's lock."""
     try:
         state = service_state(platform=machine.platform, home=home, run=machine.run)
     except HackatimedError as exc:
         return Check("service", "skip", str(exc))
-    by_hand = published is not None and published.running
-    return _service_check(state, by_hand, published.pid if published else None)
+    running, pid = daemon
+    return _service_check(state, running and not (state.running and state.pid == pid), pid)
 
 
 def _service_check(state: ServiceState, by_hand: bool, pid: int | None) -> Check:
@@ -318,6 +320,14 @@ def _service_check(state: ServiceState, by_hand: bool, pid: int | None) -> Check
         if state.platform == "systemd"
         else "the logs in ~/Library/Logs/hackatimed/"
     )
+    if by_hand and state.installed:
+        return Check(
+            "service",
+            "FAIL",
+            f"installed, but a daemon started by hand (pid {pid}) holds the queue",
+            f"stop that one (Ctrl-C in its terminal, or `kill {pid}`), then "
+            "`systemctl --user restart hackatimed`",
+        )
     if not state.installed:
         if by_hand:
             return Check(

@@ -13,6 +13,8 @@ from hackatimed.activity.session_env import DesktopSession
 from hackatimed.clock import SystemClock
 from hackatimed.config.load import Config, home_of, load_config, resolve_config_path
 from hackatimed.detect.builder import HeartbeatBuilder
+from hackatimed.errors import HackatimedError
+from hackatimed.lock import AlreadyRunning, DaemonLock, acquire
 from hackatimed.logs import setup_logging
 
 log = logging.getLogger("hackatimed")
@@ -31,6 +33,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return load_config(path, env=env, home=home, extra_roots=args.root)
 
     config = load()
+    lock = _lock(config)
     setup_logging(config.logging.level, under_journal=bool(env.get("JOURNAL_STREAM")))
     for warning in config.warnings:
         log.warning("%s", warning)
@@ -63,19 +66,43 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     def builder(c: Config) -> HeartbeatBuilder:
         return HeartbeatBuilder(c, clock=clock, home=home, hostname=hostname)
 
-    return run_daemon(
-        lambda: Daemon(
-            config,
-            clock=clock,
-            idle=idle,
-            reload_config=load,
-            builder_factory=builder,
-            focus=focus,
-            home=home,
-            backup_folders=backup_folders(home=home, env=env),
-            desktop=desktop if session.waiting else None,
+    try:
+        return run_daemon(
+            lambda: Daemon(
+                config,
+                clock=clock,
+                idle=idle,
+                reload_config=load,
+                builder_factory=builder,
+                focus=focus,
+                home=home,
+                backup_folders=backup_folders(home=home, env=env),
+                desktop=desktop if session.waiting else None,
+            )
         )
-    )
+    finally:
+        lock.release()
+
+
+def _lock(config: Config) -> DaemonLock:
+    """One daemon per queue: two would each send every heartbeat (DESIGN.md)."""
+    data_dir = config.storage.data_dir
+    try:
+        return acquire(data_dir)
+    except AlreadyRunning as exc:
+        pid = exc.holder.pid
+        raise HackatimedError(
+            f"hackatimed is already running with the queue in {data_dir} (pid "
+            f"{pid if pid is not None else 'unknown'}); only one may run per queue. "
+            "`hackatimed status` shows it. To run this one instead, stop that one first "
+            "(`systemctl --user stop hackatimed` if it is the service, else "
+            f"`kill {pid if pid is not None else '<pid>'}`)."
+        ) from None
+    except OSError as exc:
+        raise HackatimedError(
+            f"Could not lock {data_dir}: {exc.strerror or exc}. Check that you own it "
+            "(storage.data_dir in the config)."
+        ) from None
 
 
 def _export_for_xlib(env: Mapping[str, str]) -> None:

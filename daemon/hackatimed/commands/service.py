@@ -12,11 +12,13 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from hackatimed.commands.common import config_path, load
 from hackatimed.config.load import API_KEY_ENV, Config, home_of
-from hackatimed.errors import EXIT_OK, ConfigError
+from hackatimed.errors import EXIT_OK, ConfigError, HackatimedError
+from hackatimed.lock import holder
 from hackatimed.service.install import (
     Runner,
     apply,
@@ -25,6 +27,7 @@ from hackatimed.service.install import (
     plan_uninstall,
     render,
     run_command,
+    service_state,
 )
 
 
@@ -71,6 +74,11 @@ def install_service(
     plan = plan_install(
         platform=platform, home=home, uid=uid, executable=executable, config_path=config.source
     )
+    by_hand = _started_by_hand(config, platform=platform, home=home, run=run)
+    if by_hand is not None:
+        if not args.dry_run:
+            raise HackatimedError(by_hand)
+        print(f"warning: {by_hand}", file=err)
     if args.dry_run:
         print(render(plan), end="", file=out)
         return EXIT_OK
@@ -121,6 +129,30 @@ def uninstall_service(
             file=out,
         )
     return EXIT_OK
+
+
+def _started_by_hand(config: Config, *, platform: str, home: Path, run: Runner) -> str | None:
+    """What to do when a daemon that is not the service holds the queue's lock, else None.
+
+    The service would start a second daemon on the same queue, which the lock refuses: the
+    service would fail, and the daemon in a terminal would end with the terminal.
+    """
+    held = holder(config.storage.data_dir)
+    if held is None:
+        return None
+    try:
+        state = service_state(platform=platform, home=home, run=run)
+    except HackatimedError:
+        state = None
+    if state is not None and state.running and state.pid == held.pid:
+        return None  # the service itself: a reinstall restarts it
+    pid = held.pid if held.pid is not None else "unknown"
+    return (
+        f"a hackatimed started by hand is running (pid {pid}) with the queue in "
+        f"{config.storage.data_dir}; the service would be refused while it runs. To hand over: "
+        f"stop it (Ctrl-C in its terminal, or `kill {pid}`), then run "
+        "`hackatimed install-service` again. Nothing queued is lost."
+    )
 
 
 def key_warnings(config: Config) -> list[str]:

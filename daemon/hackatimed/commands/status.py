@@ -23,6 +23,7 @@ from hackatimed.commands.output import ago, duration, moment
 from hackatimed.config.load import Config, home_of
 from hackatimed.delivery.outbox import OUTBOX_FILE, OutboxStats, peek
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK
+from hackatimed.lock import holder, lock_file_exists
 from hackatimed.status import STATUS_FILE, DaemonStatus, pid_alive, read_status
 
 # How much later than the status file's start time a process may have been created and still be
@@ -95,13 +96,19 @@ def gather(config: Config, *, now: float) -> Report:
     except (sqlite3.Error, OSError) as exc:
         problems.append(f"the queue {data_dir / OUTBOX_FILE} could not be read ({exc}).")
         queue = _NO_QUEUE
-    running = published is not None and published.running and is_that_process(published)
-    p = published
+    running, pid = find_daemon(data_dir, published)
+    # The status file's details only when the daemon that wrote it is the one running (or, not
+    # running, the last that ran).
+    p = published if published is not None and (not running or published.pid == pid) else None
+    if running and p is None:
+        problems.append(
+            f"the daemon (pid {pid}) has not published its status yet; it does within 30 s."
+        )
     today = local_date(now).isoformat()  # as the daemon dates its count
     return Report(
         running=running,
-        pid=p.pid if p and running else None,
-        started_at=p.started_at if p else None,
+        pid=pid,
+        started_at=p.started_at if p else _started(pid),
         version=p.version if p else None,
         stopped_uncleanly=bool(p and p.running and not running),
         config_path=str(config.source) if config.source else None,
@@ -130,6 +137,28 @@ def gather(config: Config, *, now: float) -> Report:
         status_updated_at=p.updated_at if p else None,
         problems=problems,
     )
+
+
+def find_daemon(data_dir: Path, published: DaemonStatus | None) -> tuple[bool, int | None]:
+    """(running, pid): the daemon that holds the queue's lock. A data folder without a lock file
+    was last used by a version without one: then the status file's pid, if alive, is it."""
+    held = holder(data_dir)
+    if held is not None:
+        return True, held.pid
+    if lock_file_exists(data_dir):
+        return False, None
+    if published is not None and published.running and is_that_process(published):
+        return True, published.pid
+    return False, None
+
+
+def _started(pid: int | None) -> float | None:
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time() if pid is not None else None
+    except psutil.Error:
+        return None
 
 
 def is_that_process(published: DaemonStatus) -> bool:
@@ -180,10 +209,10 @@ def render(r: Report, *, now: float, home: Path) -> str:
 
 
 def _headline(r: Report, now: float) -> str:
-    if r.running and r.started_at is not None:
-        return (
-            f"hackatimed {r.version} is running (pid {r.pid}, since {moment(r.started_at, now)})."
-        )
+    if r.running:
+        version = f" {r.version}" if r.version else ""
+        since = f", since {moment(r.started_at, now)}" if r.started_at is not None else ""
+        return f"hackatimed{version} is running (pid {r.pid}{since})."
     start = "Start it with `hackatimed install-service` (at every login) or `hackatimed run`."
     if r.stopped_uncleanly:
         when = f" at about {moment(r.status_updated_at, now)}" if r.status_updated_at else ""

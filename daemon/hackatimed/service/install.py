@@ -187,6 +187,9 @@ def _install(plan: ServicePlan, content: str, run: Runner) -> None:
         if unreached is not None:
             raise HackatimedError(f"Nothing was installed: {unreached}. {_NO_MANAGER_FIX}")
     previous = _read_if_any(plan.unit_path)
+    # Folders made for the unit are removed again if the install is undone: a failed install
+    # leaves nothing behind, not even an empty ~/.config/systemd/user/.
+    made = _missing_folders(plan.unit_path.parent)
     _write_file(plan.unit_path, content)
     if plan.log_dir is not None:
         _make_dir(plan.log_dir)
@@ -195,6 +198,7 @@ def _install(plan: ServicePlan, content: str, run: Runner) -> None:
         if unreached is not None:
             # Only systemd gets here, and its plan makes no log folder: the unit is all to undo.
             undone = _undo_write(plan.unit_path, previous)
+            _remove_empty(made)
             raise HackatimedError(
                 f"The service was not installed: {unreached}. {undone} {_NO_MANAGER_FIX}"
             )
@@ -318,6 +322,23 @@ def _undo_write(path: Path, previous: str | None) -> str:
     except HackatimedError:
         return f"Could not put back the earlier {path}: it holds the new unit, not yet loaded."
     return f"Put back the earlier {path}."
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """`folder` and its ancestors that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _remove_empty(folders: Sequence[Path]) -> None:
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (something else wrote there meanwhile): keep it and its parents
 
 
 def _remove_wants_link(unit: Path) -> None:
