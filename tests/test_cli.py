@@ -80,6 +80,9 @@ def test_the_key_appears_in_no_output_of_any_command(
     root = tmp_path / "code"
     root.mkdir(parents=True)
     (root / "a.py").write_text("import os\n")
+    home.mkdir()
+    # init asks the server about the key: this one, not the real Hackatime.
+    (home / ".wakatime.cfg").write_text(f"[settings]\napi_url = {url}/hackatime/v1\n")
     config = tmp_path / "config.toml"
     seen = []
     for key in (KEY, WRONG_KEY):
@@ -107,9 +110,11 @@ def test_the_key_appears_in_no_output_of_any_command(
     by_key = {(name, key): status for name, key, status in seen}
     assert by_key[("today", KEY)] == 0 and by_key[("today", WRONG_KEY)] == 1
     assert by_key[("stats", KEY)] == 0 and by_key[("stats", WRONG_KEY)] == 1
-    # The key from $HACKATIME_API_KEY went into the file init wrote, and only there.
+    # The key from $HACKATIME_API_KEY went into the file init wrote, and only there; the
+    # refused one did not.
+    assert by_key[("init", KEY)] == 0 and by_key[("init", WRONG_KEY)] == 1
     assert KEY not in (tmp_path / "new.toml").read_text()  # the second run replaced it
-    assert WRONG_KEY in (tmp_path / "new.toml").read_text()
+    assert WRONG_KEY not in (tmp_path / "new.toml").read_text()
 
 
 class Recorder:

@@ -21,12 +21,14 @@ from hackatimed.activity.idle import IdleSource
 from hackatimed.activity.presence import PresenceSignals
 from hackatimed.activity.signals import daemon_signals
 from hackatimed.clock import Clock, local_date
+from hackatimed.commands.common import RELOAD_ADVICE
 from hackatimed.config.load import Config
-from hackatimed.delivery.api import HackatimeClient
+from hackatimed.delivery.api import ApiError, AuthError, HackatimeClient
 from hackatimed.delivery.outbox import OUTBOX_FILE, Outbox
 from hackatimed.delivery.sender import Sender, SenderState, wait_any
 from hackatimed.delivery.wire import to_json
 from hackatimed.detect.builder import HeartbeatBuilder
+from hackatimed.errors import KEY_PAGE
 from hackatimed.status import DaemonStatus, write_status
 from hackatimed.watch.changes import FileChange
 from hackatimed.watch.watcher import Watcher
@@ -98,6 +100,8 @@ class Daemon:
         self._tick_at = clock.monotonic()
         self._status_stale = False
         self._said_no_key = False
+        self._key_verdict = "unchecked"  # the server's word on the key at start (or reload)
+        self._key_check: asyncio.Task[None] | None = None
         self._last_sender_state: SenderState | None = None
 
     async def run(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
@@ -244,8 +248,8 @@ class Daemon:
             if not self._said_no_key:
                 log.warning(
                     "no API key is set: heartbeats are kept in the local queue and will be sent "
-                    "once a key is configured (run `hackatimed init`, or set api.key, then send "
-                    "SIGHUP)"
+                    "once a key is configured (run `hackatimed init --force`, or set api.key, then "
+                    f"{RELOAD_ADVICE}). Your key is on {KEY_PAGE}."
                 )
                 self._said_no_key = True
             return
@@ -256,6 +260,8 @@ class Daemon:
             user_agent=self._builder.user_agent,
             machine=self._builder.machine,
         )
+        self._key_verdict = "unchecked"
+        self._key_check = asyncio.create_task(self._check_key(self._client))
         hb = self._config.heartbeats
         self._sender = Sender(
             self._outbox,
@@ -270,6 +276,34 @@ class Daemon:
             self._sender.run(self._sender_stop, self._wake_sender)
         )
 
+    async def _check_key(self, client: HackatimeClient) -> None:
+        """Ask the server once whether it takes the key, and say so at once: a refused key
+        must not wait for the first save to be noticed."""
+        source = self._config.api.key_source
+        try:
+            await client.today()
+        except AuthError as exc:
+            self._key_verdict = "refused"
+            log.error(
+                "the API key (from %s) was refused by the server; heartbeats stay queued. %s",
+                source,
+                exc,
+            )
+        except ApiError as exc:
+            log.warning("could not check the API key (from %s) with the server: %s", source, exc)
+        else:
+            self._key_verdict = "accepted"
+            log.info("the API key (from %s) is accepted by %s", source, self._config.api.url)
+        self._sender_changed()
+
+    def _key_state(self, sender: SenderState | None) -> str:
+        # What the sender learnt since is newer than the check at start.
+        if sender is not None and sender.key_refused:
+            return "refused"
+        if sender is not None and sender.last_success_wall is not None:
+            return "accepted"
+        return self._key_verdict
+
     def _sender_changed(self) -> None:
         # A send succeeded or failed: `status` should say so now, not at the next 30 s tick.
         self._status_stale = True
@@ -283,6 +317,10 @@ class Daemon:
 
     async def _stop_sender(self) -> None:
         await self._stop_sender_task()
+        if self._key_check is not None:
+            self._key_check.cancel()
+            await asyncio.gather(self._key_check, return_exceptions=True)
+            self._key_check = None
         if self._sender is not None:
             self._last_sender_state = self._sender.state  # for the status after it stops
             self._sender = None
@@ -364,7 +402,9 @@ class Daemon:
             if idle_seconds is None
             else idle_seconds >= self._config.activity.idle_after_seconds,
             key_configured=self._config.api.key is not None,
-            key_refused=bool(sender and sender.key_refused),
+            key_refused=self._key_state(sender) == "refused",
+            key_source=self._config.api.key_source,
+            key_verdict=self._key_state(sender) if self._config.api.key is not None else "none",
             last_success_at=sender.last_success_wall if sender else None,
             last_error=sender.last_error if sender else None,
             heartbeats_today=self._heartbeats_today,

@@ -5,6 +5,9 @@ Every message is written for the person at the terminal: what happened, then wha
 
 from __future__ import annotations
 
+# Where a person finds their key: every message about a key names it.
+KEY_PAGE = "https://hackatime.hackclub.com/my/wakatime_setup"
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2

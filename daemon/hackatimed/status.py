@@ -30,6 +30,11 @@ class DaemonStatus:
     focus_source: str = "none"
     key_configured: bool = False
     key_refused: bool = False
+    # Where the daemon's key came from ("api.key", "$HACKATIME_API_KEY", a ~/.wakatime.cfg
+    # path), and what the server said of it: "accepted", "refused" or "unchecked" (not asked
+    # yet, or the server could not be reached). Never the key.
+    key_source: str | None = None
+    key_verdict: str = "unchecked"
     last_success_at: float | None = None
     last_error: str | None = None
     heartbeats_today: int = 0

@@ -210,3 +210,97 @@ def test_a_real_process_with_stdin_not_a_terminal(home: Path) -> None:
     assert "Traceback" not in done.stderr
     assert KEY not in done.stdout + done.stderr
     assert done.stdout == ""
+
+
+# ---- which key wins, and the server's word on it ------------------------------------------
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    from tests.fakeserver import FakeHackatime
+
+    with FakeHackatime(keys=[WAKA_KEY]).running_in_thread() as url:
+        yield url
+
+
+def test_a_placeholder_in_the_environment_does_not_hide_a_working_key(
+    home: Path, server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hackatime's setup wrote ~/.wakatime.cfg; the README's `HACKATIME_API_KEY=your-key` is
+    still in the shell. The server refuses the placeholder and takes the other key."""
+    (home / ".wakatime.cfg").write_text(
+        f"[settings]\napi_url = {server}/hackatime/v1\napi_key = {WAKA_KEY}\n"
+    )
+    (home / "code").mkdir()
+    env = clean_env(home, HACKATIME_API_KEY="your-key")
+    assert main(["init", "--root", str(home / "code")], env=env) == 0
+    out, err = capsys.readouterr()
+    text = config_file(home).read_text()
+    assert "your-key" not in text and WAKA_KEY not in text
+    said = next(line for line in out.splitlines() if "API key:" in line)
+    assert "the key in $HACKATIME_API_KEY was refused by the server" in said
+    assert "so the one in ~/.wakatime.cfg is used (accepted by the server" in said
+    assert "Unset $HACKATIME_API_KEY" in said
+    assert "your-key" not in out + err and WAKA_KEY not in out + err
+
+
+def test_without_a_server_a_placeholder_still_yields_to_a_key_shaped_key(home: Path) -> None:
+    (home / ".wakatime.cfg").write_text(
+        f"[settings]\napi_url = http://127.0.0.1:9/api/hackatime/v1\napi_key = {WAKA_KEY}\n"
+    )
+    env = clean_env(home, HACKATIME_API_KEY="your-key")
+    args = build_parser().parse_args(["init", "--root", str(home)])
+    out = io.StringIO()
+    from hackatimed.commands.common import check_key
+
+    def check(key: str) -> tuple[str, str]:  # the real check, on a port where nobody listens
+        return check_key(load_config(None, env=env, home=home, require_roots=False), key)
+
+    assert init(args, env, prompts=NO_TERMINAL, out=out, check=check) == 0
+    said = out.getvalue()
+    assert "is not shaped like a Hackatime key" in said
+    assert "the one in ~/.wakatime.cfg is used (not checked: could not talk to" in said
+    assert "your-key" not in config_file(home).read_text()
+
+
+def test_a_refused_key_alone_is_not_saved_and_init_fails(home: Path, server: str) -> None:
+    (home / ".wakatime.cfg").write_text(f"[settings]\napi_url = {server}/hackatime/v1\n")
+    env = clean_env(home, HACKATIME_API_KEY=KEY)  # not a key the server knows
+    done = subprocess.run(
+        [sys.executable, "-m", "hackatimed", "init", "--root", str(home)],
+        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "REFUSED by the server (from $HACKATIME_API_KEY), not saved" in done.stdout
+    assert "https://hackatime.hackclub.com/my/wakatime_setup" in done.stdout
+    assert KEY not in config_file(home).read_text() and KEY not in done.stdout + done.stderr
+
+
+def test_a_typed_key_the_server_refuses_is_asked_again(home: Path) -> None:
+    prompts = ScriptedPrompts(answers=[str(home), ""], secrets=[KEY, WAKA_KEY])
+    verdicts = {KEY: ("refused", "refused"), WAKA_KEY: ("accepted", "accepted by the server")}
+    out = io.StringIO()
+    args = build_parser().parse_args(["init"])
+    env = clean_env(home)
+    assert init(args, env, prompts=prompts.prompts(), out=out, check=verdicts.__getitem__) == 0
+    assert "The server refused that key" in out.getvalue()
+    assert "as typed, accepted by the server" in out.getvalue()
+    assert load_config(config_file(home), env=env, home=home).api.key == ApiKey(WAKA_KEY)
+
+
+@pytest.mark.parametrize("at", ["folder", "key"])
+def test_ctrl_d_at_a_prompt_writes_nothing(home: Path, at: str) -> None:
+    def eof(question: str) -> str:
+        raise EOFError
+
+    answers = iter([str(home), ""])
+    prompts = Prompts(
+        interactive=True,
+        ask=eof if at == "folder" else lambda q: next(answers),
+        ask_secret=eof,
+    )
+    from hackatimed.errors import HackatimedError
+
+    with pytest.raises(HackatimedError, match="nothing was written"):
+        run_init([], clean_env(home), prompts)
+    assert not config_file(home).exists()

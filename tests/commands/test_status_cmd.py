@@ -95,7 +95,7 @@ def test_a_daemon_that_never_ran(tmp_path: Path, env: dict[str, str]) -> None:
     lines = out.splitlines()
     assert lines[0].startswith("hackatimed is not running, and has not run with the data folder")
     assert "`hackatimed install-service`" in lines[0]
-    assert "  Watching:    ~/code, ~/gone" in lines
+    assert "  Watching:    ~/code, ~/gone (missing; watched once it appears)" in lines
     assert "  Queue:       empty" in lines
     assert "  Last send:   never" in lines
     assert any(line.startswith("  API key:     none") for line in lines)

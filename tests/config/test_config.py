@@ -151,6 +151,7 @@ DERIVED = {
     "watch.include_regex",
     "source",
     "warnings",
+    "root_notes",
     "project_map",  # [[projects.map]]
     "projects.map.pattern",  # ~/.wakatime.cfg's [projectmap]
 }
@@ -288,9 +289,11 @@ def test_a_root_that_does_not_exist_yet_is_a_warning(
     path = cfg('[watch]\nroots = ["~/later"]\n')
     config = load(path)
     assert config.watch.roots == (home / "later",)
-    assert len(config.warnings) == 1
-    assert str(home / "later") in config.warnings[0]
-    assert "does not exist yet" in config.warnings[0]
+    # Apart from the other warnings: only run, status and doctor speak of it.
+    assert config.warnings == ()
+    assert len(config.root_notes) == 1
+    assert str(home / "later") in config.root_notes[0]
+    assert "does not exist yet" in config.root_notes[0]
 
 
 def test_roots_expand_merge_with_run_root_and_drop_duplicates(

@@ -107,7 +107,6 @@ def test_server_down_at_start_gets_the_queue_once_it_is_up(tmp_path: Path) -> No
 def test_rate_limited_daemon_waits_retry_after_then_resumes(tmp_path: Path, header: bool) -> None:
     home, root = _home(tmp_path), _root(tmp_path)
     fake = FakeHackatime(keys=[KEY])
-    fake.rate_limit_next(1, 2, header=header)
     with fake.running_in_thread() as url:
         config = write_config(
             tmp_path / "config.toml", url=url, key=KEY, roots=[root], data_dir=tmp_path / "data"
@@ -120,6 +119,8 @@ def test_rate_limited_daemon_waits_retry_after_then_resumes(tmp_path: Path, head
         config.write_text(text)
         with _run(config, home) as daemon:
             daemon.wait_for_line(f"watching {root}")
+            daemon.wait_for_line("is accepted by")  # the key checked at start, before the 429
+            fake.rate_limit_next(1, 2, header=header)
             (root / "busy.py").write_text("print('rate limited')\n")
             fake.wait_until(lambda f: f.stored_count >= 1, within=20)
             assert daemon.stop() == 0, daemon.output()

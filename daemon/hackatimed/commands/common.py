@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from hackatimed.config.load import API_KEY_ENV, Config, home_of, load_config, resolve_config_path
-from hackatimed.errors import ConfigError, HackatimedError
+from hackatimed.errors import KEY_PAGE, ConfigError, HackatimedError
 
 if TYPE_CHECKING:
     from hackatimed.delivery.api import HackatimeClient
 
-KEY_PAGE = "https://hackatime.hackclub.com/my/wakatime_setup"
+# The one way every message says to make a running daemon reread its config.
+RELOAD_ADVICE = (
+    "reload the daemon: `systemctl --user reload hackatimed` (Linux), "
+    "`launchctl kill SIGHUP gui/$(id -u)/com.hackclub.hackatimed` (macOS), "
+    "or `kill -HUP PID` for one started by hand (`hackatimed status` shows its PID)"
+)
+
 # What a command that runs once adds to a network or server failure: the daemon retries by
 # itself and says when in its own log line, a person has to try again.
 _TRY_LATER = "Try again in a few minutes."
@@ -61,6 +67,35 @@ def client_for(config: Config, path: Path) -> HackatimeClient:
         timeout_seconds=config.api.timeout_seconds,
         user_agent=user_agent(__version__),
     )
+
+
+def check_key(config: Config, key: str) -> tuple[str, str]:
+    """Ask the config's server whether it takes `key`: ("accepted" | "refused" |
+    "unreachable", what to say when it could not be asked). Bounded to a few seconds."""
+    import asyncio
+    from dataclasses import replace
+
+    from hackatimed.config.load import ApiKey
+    from hackatimed.delivery.api import ApiError, AuthError
+
+    api = replace(config.api, key=ApiKey(key), timeout_seconds=min(config.api.timeout_seconds, 10))
+    client = client_for(replace(config, api=api), Path())
+
+    async def ask() -> None:
+        async with client:
+            await client.today()
+
+    try:
+        asyncio.run(ask())
+    except AuthError:
+        return "refused", "refused by the server"
+    except ApiError as exc:
+        return "unreachable", f"not checked: {_lower(str(exc))}"
+    return "accepted", "accepted by the server"
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def for_a_person(exc: HackatimedError) -> HackatimedError:

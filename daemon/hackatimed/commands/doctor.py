@@ -20,10 +20,16 @@ from typing import Literal, TextIO
 
 from hackatimed.activity.focus import FocusSource, choose_focus_source
 from hackatimed.activity.idle import IdleSource, choose_idle_source
-from hackatimed.commands.common import client_for, config_path, for_a_person, load
+from hackatimed.commands.common import (
+    RELOAD_ADVICE,
+    client_for,
+    config_path,
+    for_a_person,
+    load,
+)
 from hackatimed.commands.status import find_daemon
 from hackatimed.config.load import API_KEY_ENV, Config, home_of
-from hackatimed.errors import EXIT_FAILURE, EXIT_OK, HackatimedError
+from hackatimed.errors import EXIT_FAILURE, EXIT_OK, KEY_PAGE, HackatimedError
 from hackatimed.service.install import Runner, ServiceState, run_command, service_state
 from hackatimed.status import DaemonStatus, pid_alive, read_status
 
@@ -90,13 +96,15 @@ def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine
     found = [_config_check(config, path)]
     found += [Check("config", "warn", w) for w in config.warnings]
     found += _key_and_server(config, path)
-    found += _roots(config)
     published = read_status(config.storage.data_dir)
+    daemon = find_daemon(config.storage.data_dir, published)
+    found += _daemon_key(config, published, daemon)
+    found += _roots(config)
     found.append(_watch_limit(config, home, machine, published))
     idle_check = _idle(config, env, machine, published)
     found.append(idle_check)
     found.append(_focus(config, env, machine, published, idle=idle_check.outcome == "ok"))
-    found.append(_service(home, machine, find_daemon(config.storage.data_dir, published)))
+    found.append(_service(home, machine, daemon))
     return found
 
 
@@ -163,6 +171,42 @@ def _key_and_server(config: Config, path: Path) -> list[Check]:
         Check("server", "ok", f"{url} answers"),
         Check("API key", "ok", f"accepted by the server (from {source})"),
     ]
+
+
+def _daemon_key(
+    config: Config, published: DaemonStatus | None, daemon: tuple[bool, int | None]
+) -> list[Check]:
+    """The running daemon's own key and the server's word on it: the daemon may have been
+    started with another environment (a `$HACKATIME_API_KEY`) than this shell's."""
+    running, pid = daemon
+    if not running or published is None or published.pid != pid:
+        return []
+    source, verdict = published.key_source, published.key_verdict
+    name = "daemon key"
+    fix = f"copy your key from {KEY_PAGE}, set it with `hackatimed init --force`, then " + (
+        RELOAD_ADVICE
+    )
+    if not published.key_configured or verdict == "none":
+        return [Check(name, "FAIL", f"the running daemon (pid {pid}) has no API key", fix)]
+    uses = f"the running daemon (pid {pid}) uses the key from {source}"
+    if verdict == "refused":
+        found = [Check(name, "FAIL", f"{uses}, and the server refused it", fix)]
+    elif verdict == "accepted":
+        found = [Check(name, "ok", f"{uses}, accepted by the server")]
+    else:
+        found = [Check(name, "warn", f"{uses}, not yet checked with the server")]
+    if source != config.api.key_source:
+        found.append(
+            Check(
+                name,
+                "warn",
+                f"the running daemon uses the key from {source}; this shell's settings give "
+                f"the key from {config.api.key_source or 'nowhere'}",
+                "restart the daemon from the settings you mean it to use (a service sees no "
+                f"shell variables such as ${API_KEY_ENV})",
+            )
+        )
+    return found
 
 
 def _roots(config: Config) -> list[Check]:

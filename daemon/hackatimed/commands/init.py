@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from hackatimed.commands.common import KEY_PAGE, config_path
+from hackatimed.commands.common import RELOAD_ADVICE, check_key, config_path
 from hackatimed.config.load import API_KEY_ENV, Config, home_of, load_config
 from hackatimed.config.values import key_is_malformed
-from hackatimed.errors import ConfigError, HackatimedError
+from hackatimed.errors import EXIT_FAILURE, EXIT_OK, KEY_PAGE, ConfigError, HackatimedError
 
 SUGGESTED_ROOTS = ("code", "projects", "src", "dev")
 _UUID = re.compile(r"(waka_)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -45,14 +45,41 @@ def terminal_prompts() -> Prompts:
 @dataclass(frozen=True, slots=True)
 class _Key:
     value: str | None  # what goes into the file; None: nothing (no key, or ~/.wakatime.cfg's)
-    said: str  # where it came from, for the summary
+    said: str  # where it came from, and what the server said of it, for the summary
+    refused: bool = False  # the server refused the only key there was: exit 1
+
+
+# The server's word on a key: "accepted", "refused", or "unreachable" (then why).
+KeyCheck = Callable[[str], tuple[str, str]]
+_UNCHECKED: KeyCheck = lambda key: ("unreachable", "not checked")  # noqa: E731
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The keys outside the file: `$HACKATIME_API_KEY` and `~/.wakatime.cfg`'s (or None)."""
+
+    env_key: str | None
+    waka_key: str | None
+    waka_label: str
 
 
 def cmd_init(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    return init(args, env, prompts=terminal_prompts(), out=sys.stdout)
+    def check(key: str) -> tuple[str, str]:
+        config = load_config(None, env=env, home=home_of(env), require_roots=False)
+        return check_key(config, key)
+
+    return init(args, env, prompts=terminal_prompts(), out=sys.stdout, check=check)
 
 
-def init(args: argparse.Namespace, env: Mapping[str, str], *, prompts: Prompts, out: TextIO) -> int:
+def init(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    *,
+    prompts: Prompts,
+    out: TextIO,
+    check: KeyCheck = _UNCHECKED,
+) -> int:
+    """`check` asks the server about a key; by default nothing is asked."""
     home = home_of(env)
     path = config_path(args, env)
     if path.exists() and not args.force:
@@ -60,13 +87,24 @@ def init(args: argparse.Namespace, env: Mapping[str, str], *, prompts: Prompts, 
             f"{path} already exists. Edit it, or run `hackatimed init --force` to replace it."
         )
     roots = _roots(args.root, home=home, prompts=prompts, out=out)
-    # Only the key sources outside the file: a --force run starts afresh.
-    found = load_config(None, env=env, home=home, require_roots=False).api
-    key = _key(found.key.reveal() if found.key else None, found.key_source, prompts, out)
+    key = _key(_found(env, home), prompts, out, check)
     write_private(path, render_config(roots, key.value, home=home))
     config = load_config(path, env=env, home=home)
-    _summary(path, config, key, home=home, out=out)
-    return 0
+    _summary(path, config, key, home=home, out=out, told_roots=not args.root)
+    return EXIT_FAILURE if key.refused else EXIT_OK
+
+
+def _found(env: Mapping[str, str], home: Path) -> _Found:
+    # Only the key sources outside the file: a --force run starts afresh.
+    found = load_config(None, env=env, home=home, require_roots=False).api
+    without = {k: v for k, v in env.items() if k != API_KEY_ENV}
+    waka = load_config(None, env=without, home=home, require_roots=False).api
+    env_key = found.key.reveal() if found.key and found.key_source == f"${API_KEY_ENV}" else None
+    return _Found(
+        env_key=env_key,
+        waka_key=waka.key.reveal() if waka.key else None,
+        waka_label=waka.key_source or "~/.wakatime.cfg",
+    )
 
 
 def render_config(roots: Sequence[Path], key: str | None, *, home: Path) -> str:
@@ -74,8 +112,8 @@ def render_config(roots: Sequence[Path], key: str | None, *, home: Path) -> str:
     stamp = time.strftime("%Y-%m-%d")
     lines = [
         f"# hackatimed configuration, written by `hackatimed init` on {stamp}.",
-        "# Every other key, with its default, is in config.example.toml. After an edit, restart",
-        "# the daemon (`systemctl --user restart hackatimed`) or send it SIGHUP.",
+        "# Every other key, with its default: `hackatimed init --example`. After an edit,",
+        f"# {RELOAD_ADVICE}.",
         "",
     ]
     if key is not None:
@@ -132,10 +170,7 @@ def _ask_roots(*, home: Path, prompts: Prompts, out: TextIO) -> list[Path]:
             question = f"Folder [{_tilde(suggested, home)}]: "
         else:
             question = "Folder: "
-        try:
-            answer = prompts.ask(question).strip()
-        except EOFError:
-            answer = ""
+        answer = _ask(prompts.ask, question)
         if not answer:
             if roots:
                 return roots
@@ -152,38 +187,99 @@ def _ask_roots(*, home: Path, prompts: Prompts, out: TextIO) -> list[Path]:
             roots.append(root)
 
 
-def _key(found: str | None, source: str | None, prompts: Prompts, out: TextIO) -> _Key:
-    if found is not None and source == f"${API_KEY_ENV}":
-        return _Key(found, f"from ${API_KEY_ENV}, saved in the file (a service cannot see it)")
-    if found is not None:
-        return _Key(None, f"read from {source} when the daemon starts (not copied)")
+def _key(found: _Found, prompts: Prompts, out: TextIO, check: KeyCheck) -> _Key:
+    """Which key the daemon will use, checked with the server when it answers.
+
+    A key in `$HACKATIME_API_KEY` wins over `~/.wakatime.cfg`'s, unless the server refuses it
+    (or, with no server to ask, it is no key's shape) and the other one is not refused: a
+    placeholder such as `your-key` must not hide a working key.
+    """
+    env_name, label = f"${API_KEY_ENV}", found.waka_label
+    if found.env_key is not None:
+        verdict, why = check(found.env_key)
+        if verdict == "accepted":
+            return _Key(found.env_key, f"from {env_name}, accepted by the server, saved in the "
+                        "file (a service cannot see it)")  # fmt: skip
+        other = found.waka_key if found.waka_key not in (None, found.env_key) else None
+        if other is not None:
+            theirs, their_why = check(other)
+            placeholder = not _UUID.fullmatch(found.env_key) and bool(_UUID.fullmatch(other))
+            if theirs != "refused" and (verdict == "refused" or placeholder):
+                reason = (
+                    "was refused by the server" if verdict == "refused"
+                    else "is not shaped like a Hackatime key (8-4-4-4-12 hex digits)"
+                )  # fmt: skip
+                state = "accepted by the server" if theirs == "accepted" else their_why
+                return _Key(None, f"the key in {env_name} {reason}, so the one in {label} is "
+                            f"used ({state}; read when the daemon starts, not copied). Unset "
+                            f"{env_name}: wherever it is set, it wins over {label}.")  # fmt: skip
+        if verdict == "refused":
+            print(f"  The key in {env_name} was refused by the server; it is not saved.", file=out)
+            if not prompts.interactive:
+                return _Key(None, f"REFUSED by the server (from {env_name}), not saved. Copy "
+                            f"your key from {KEY_PAGE}, then run `hackatimed init --force` "
+                            "again.", refused=True)  # fmt: skip
+            return _ask_key(prompts, out, check)
+        note = "" if _UUID.fullmatch(found.env_key) else "; it is not shaped like a Hackatime key"
+        return _Key(found.env_key, f"from {env_name}, saved in the file (a service cannot see "
+                    f"it); {why}{note}")  # fmt: skip
+    if found.waka_key is not None:
+        verdict, why = check(found.waka_key)
+        if verdict == "refused":
+            print(f"  The key in {label} was refused by the server.", file=out)
+            if prompts.interactive:
+                return _ask_key(prompts, out, check)
+            return _Key(None, f"REFUSED by the server (from {label}). Copy your key from "
+                        f"{KEY_PAGE} into {label}, or run `hackatimed init --force` on a "
+                        "terminal to type it.", refused=True)  # fmt: skip
+        state = "accepted by the server" if verdict == "accepted" else why
+        return _Key(None, f"read from {label} when the daemon starts (not copied); {state}")
     if not prompts.interactive:
         return _Key(None, "none found")
+    return _ask_key(prompts, out, check)
+
+
+def _ask_key(prompts: Prompts, out: TextIO, check: KeyCheck) -> _Key:
     print(f"Your Hackatime API key is on {KEY_PAGE}.", file=out)
     for _ in range(3):
-        try:
-            typed = prompts.ask_secret("API key (not shown as you type; Enter to skip): ").strip()
-        except EOFError:
-            typed = ""
+        typed = _ask(prompts.ask_secret, "API key (not shown as you type; Enter to skip): ")
         if not typed:
             return _Key(None, "none given")
         if key_is_malformed(typed):
             print("  That holds spaces or control characters; paste the key again.", file=out)
             continue
+        verdict, why = check(typed)
+        if verdict == "refused":
+            print(f"  The server refused that key; copy it again from {KEY_PAGE}.", file=out)
+            continue
+        if verdict == "accepted":
+            return _Key(typed, "as typed, accepted by the server, saved in the file")
         if not _UUID.fullmatch(typed):
             print(
                 "  Note: Hackatime keys look like 8-4-4-4-12 hex digits; kept as typed.", file=out
             )
-        return _Key(typed, "as typed, saved in the file")
+        return _Key(typed, f"as typed, saved in the file; {why}")
     raise ConfigError("No usable API key was typed; run `hackatimed init` again.")
 
 
-def _summary(path: Path, config: Config, key: _Key, *, home: Path, out: TextIO) -> None:
+def _ask(ask: Callable[[str], str], question: str) -> str:
+    """An answer; Ctrl-D (end of input) stops init before anything is written."""
+    try:
+        return ask(question).strip()
+    except EOFError:
+        print(file=sys.stderr)
+        raise HackatimedError("Stopped at end of input (Ctrl-D): nothing was written.") from None
+
+
+def _summary(
+    path: Path, config: Config, key: _Key, *, home: Path, out: TextIO, told_roots: bool
+) -> None:
+    """`told_roots`: the roots were asked for, and a missing one was said then."""
     print(f"Wrote {path} (only you can read it).", file=out)
     roots = ", ".join(_tilde(r, home) for r in config.watch.roots)
     print(f"  Watching: {roots}", file=out)
     print(f"  API key: {key.said}", file=out)
-    for warning in config.warnings:
+    for warning in (*config.warnings, *(() if told_roots else config.root_notes)):
         print(f"  Note: {warning}", file=out)
     if config.api.key is None:
         print(

@@ -35,7 +35,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     config = load()
     lock = _lock(config)
     setup_logging(config.logging.level, under_journal=bool(env.get("JOURNAL_STREAM")))
-    for warning in config.warnings:
+    for warning in (*config.warnings, *config.root_notes):
         log.warning("%s", warning)
     clock = SystemClock()
     hostname = socket.gethostname()

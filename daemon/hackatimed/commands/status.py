@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TextIO
 
 from hackatimed.clock import local_date
-from hackatimed.commands.common import load
+from hackatimed.commands.common import RELOAD_ADVICE, load
 from hackatimed.commands.output import ago, duration, moment
 from hackatimed.config.load import Config, home_of
 from hackatimed.delivery.outbox import OUTBOX_FILE, OutboxStats, peek
-from hackatimed.errors import EXIT_FAILURE, EXIT_OK
+from hackatimed.errors import EXIT_FAILURE, EXIT_OK, KEY_PAGE
 from hackatimed.lock import holder, lock_file_exists
 from hackatimed.status import STATUS_FILE, DaemonStatus, pid_alive, read_status
 
@@ -56,8 +56,11 @@ class Report:
     last_success_at: float | None
     last_error: str | None
     key_configured: bool
-    key_source: str | None
+    key_source: str | None  # the running daemon's, else what this command's lookup finds
     key_refused: bool
+    # The running daemon's: "accepted", "refused", "unchecked" or "none"; None: not running.
+    key_verdict: str | None
+    key_source_here: str | None  # what this command's own lookup finds (its environment)
     heartbeats_today: int
     watch_errors: list[str]
     watch_overflows: int
@@ -127,8 +130,10 @@ def gather(config: Config, *, now: float) -> Report:
         last_error=p.last_error if p else None,
         # The running daemon knows best: a service may see another environment than this shell.
         key_configured=p.key_configured if p and running else config.api.key is not None,
-        key_source=config.api.key_source,
+        key_source=p.key_source if p and running else config.api.key_source,
         key_refused=bool(p and running and p.key_refused),
+        key_verdict=p.key_verdict if p and running else None,
+        key_source_here=config.api.key_source,
         heartbeats_today=p.heartbeats_today if p and p.today == today else 0,
         watch_errors=list(p.watch_errors) if p and running else [],
         watch_overflows=p.watch_overflows if p and running else 0,
@@ -228,7 +233,7 @@ def _watching(r: Report, home: Path) -> str:
     shown = []
     for root in r.roots:
         text = _tilde(root, home)
-        if r.running and root not in r.watched_roots:
+        if (root not in r.watched_roots) if r.running else not Path(root).is_dir():
             text += " (missing; watched once it appears)"
         shown.append(text)
     if r.watched_folders is not None:
@@ -264,11 +269,19 @@ def _key(r: Report) -> str:
         return "none: heartbeats stay queued until you set one (`hackatimed init --force`)"
     source = f" (from {r.key_source})" if r.key_source else ""
     if r.key_refused:
-        return (
-            f"REFUSED by the server{source}. Check it on your Hackatime settings page, fix it, "
-            "then restart the daemon."
+        text = (
+            f"REFUSED by the server{source}. Copy it again from {KEY_PAGE}, set it "
+            f"(`hackatimed init --force`), then {RELOAD_ADVICE}."
         )
-    return f"set{source}"
+    elif r.key_verdict == "accepted":
+        text = f"accepted by the server{source}"
+    elif r.key_verdict == "unchecked":
+        text = f"set{source}, not yet checked with the server"
+    else:
+        text = f"set{source}"
+    if r.running and r.key_source_here not in (None, r.key_source):
+        text += f"; this shell's settings would give the key from {r.key_source_here}"
+    return text
 
 
 def _tilde(path: str, home: Path) -> str:

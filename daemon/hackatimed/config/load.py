@@ -160,6 +160,7 @@ class _Builder:
         self.wanted = wanted  # the config file asked for, even when it does not exist
         self.base = src.path.parent if src.path else Path.cwd()  # for relative paths in the file
         self.warnings: list[str] = list(waka.warnings)
+        self.root_notes: list[str] = []
 
     def build(self, extra_roots: Sequence[Path], *, require_roots: bool) -> Config:
         storage_dir = self.values.get("storage.data_dir", "").strip()
@@ -185,6 +186,7 @@ class _Builder:
             logging=LoggingConfig(**self.given("logging", LoggingConfig)),
             source=self.src.path,
             warnings=tuple(self.warnings),
+            root_notes=tuple(self.root_notes),
         )
 
     def given(self, section: str, cls: Any, *built: str) -> dict[str, Any]:
@@ -241,10 +243,23 @@ class _Builder:
             key, where = self.read_key_file(key_file)
             return self.checked(key, lambda: where), "api.key_file"
         if env_key:
+            if self.waka.api_key and self.waka.api_key != env_key:
+                self.warnings.append(
+                    f"${API_KEY_ENV} is used, and {self.waka_label()} holds another key that "
+                    f"is not: unset ${API_KEY_ENV} to use that one."
+                )
             return self.checked(env_key, lambda: f"${API_KEY_ENV}"), f"${API_KEY_ENV}"
         if self.waka.api_key:
-            return ApiKey(self.waka.api_key), "~/.wakatime.cfg"
+            return ApiKey(self.waka.api_key), self.waka_label()
         return None, None
+
+    def waka_label(self) -> str:
+        """`~/.wakatime.cfg`, or where `$WAKATIME_HOME` put it."""
+        path = self.waka.path or self.home / ".wakatime.cfg"
+        try:
+            return "~/" + path.relative_to(self.home).as_posix()
+        except ValueError:
+            return str(path)
 
     def checked(self, key: str, where: Callable[[], str]) -> ApiKey:
         if key_is_malformed(key):
@@ -330,12 +345,12 @@ class _Builder:
         try:
             mode = root.stat().st_mode
         except (FileNotFoundError, NotADirectoryError):
-            self.warnings.append(
+            self.root_notes.append(
                 f"{where()}: {root} does not exist yet; it is watched once it appears."
             )
             return
         except OSError as exc:
-            self.warnings.append(f"{where()}: {root} cannot be read ({exc.strerror}).")
+            self.root_notes.append(f"{where()}: {root} cannot be read ({exc.strerror}).")
             return
         if not stat.S_ISDIR(mode):
             raise ConfigError(f"{where()}: {root} is not a folder; list folders to watch.")

@@ -149,3 +149,6 @@ class Config:
     # Things worth telling the person once (a root that does not exist yet, a key file others
     # can read, what was ignored in ~/.wakatime.cfg); never the key.
     warnings: tuple[str, ...] = ()
+    # Roots that do not exist yet or cannot be read: apart from `warnings` because only `run`,
+    # `status` and `doctor` speak of them (a missing root is fine, and said once is enough).
+    root_notes: tuple[str, ...] = ()

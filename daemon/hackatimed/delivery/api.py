@@ -33,7 +33,7 @@ from yarl import URL
 
 from hackatimed.clock import Clock, SystemClock
 from hackatimed.config.load import ApiKey
-from hackatimed.errors import HackatimedError
+from hackatimed.errors import KEY_PAGE, HackatimedError
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ DEFAULT_RETRY_AFTER = 60.0  # a 429 that names no wait
 EXAMPLE_URL = "https://hackatime.hackclub.com/api"
 
 KEY_HELP = (
-    "Check the key on your Hackatime settings page, then run `hackatimed init --force` "
+    f"Copy your key again from {KEY_PAGE}, then run `hackatimed init --force` "
     "or edit api.key (or api.key_file) in the config file."
 )
 
