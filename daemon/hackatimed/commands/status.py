@@ -55,6 +55,7 @@ class Report:
     last_rejection: str | None
     last_success_at: float | None
     last_error: str | None
+    last_error_at: float | None
     key_configured: bool
     key_source: str | None  # the running daemon's, else what this command's lookup finds
     key_refused: bool
@@ -126,15 +127,22 @@ def gather(config: Config, *, now: float) -> Report:
         oldest_queued_at=queue.oldest_time,
         rejected=queue.rejected,
         last_rejection=queue.last_rejection,
-        last_success_at=p.last_success_at if p else None,
-        last_error=p.last_error if p else None,
+        # Kept with the queue, so they survive restarts and count `sync`'s sends too; a status
+        # file of a daemon older than that is the fallback.
+        last_success_at=_latest(queue.last_send_at, p.last_success_at if p else None),
+        last_error=queue.send_error
+        if queue.send_error_at or queue.last_send_at
+        else (p.last_error if p else None),
+        last_error_at=queue.send_error_at,
         # The running daemon knows best: a service may see another environment than this shell.
         key_configured=p.key_configured if p and running else config.api.key is not None,
         key_source=p.key_source if p and running else config.api.key_source,
         key_refused=bool(p and running and p.key_refused),
         key_verdict=p.key_verdict if p and running else None,
         key_source_here=config.api.key_source,
-        heartbeats_today=p.heartbeats_today if p and p.today == today else 0,
+        heartbeats_today=queue.day_count
+        if queue.day == today
+        else (p.heartbeats_today if p and p.today == today and queue.day is None else 0),
         watch_errors=list(p.watch_errors) if p and running else [],
         watch_overflows=p.watch_overflows if p and running else 0,
         storms=p.storms if p and running else 0,
@@ -142,6 +150,11 @@ def gather(config: Config, *, now: float) -> Report:
         status_updated_at=p.updated_at if p else None,
         problems=problems,
     )
+
+
+def _latest(*times: float | None) -> float | None:
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
 
 
 def find_daemon(data_dir: Path, published: DaemonStatus | None) -> tuple[bool, int | None]:
@@ -201,13 +214,13 @@ def render(r: Report, *, now: float, home: Path) -> str:
         row("Rejected", f"{r.rejected} refused by the server (last: {r.last_rejection})")
     row("Last send", moment(r.last_success_at, now) if r.last_success_at else "never")
     if r.last_error:
-        row("Last error", r.last_error)
+        when = f"{moment(r.last_error_at, now)}: " if r.last_error_at else ""
+        row("Last error", when + r.last_error)
     row("API key", _key(r))
-    if r.running:
-        row("Today", f"{r.heartbeats_today} heartbeat{'' if r.heartbeats_today == 1 else 's'}")
-        if r.status_updated_at is not None:
-            # The daemon publishes on new heartbeats and every 30 s, not after every send.
-            row("Reported", f"{ago(r.status_updated_at, now)} (the queue is read live)")
+    row("Today", f"{r.heartbeats_today} heartbeat{'' if r.heartbeats_today == 1 else 's'}")
+    if r.running and r.status_updated_at is not None:
+        # The daemon publishes on new heartbeats and every 30 s, not after every send.
+        row("Reported", f"{ago(r.status_updated_at, now)} (the queue is read live)")
     for problem in r.problems:
         lines.append(f"  Problem: {problem}")
     return "\n".join(lines)

@@ -44,7 +44,7 @@ from typing import TypeVar
 
 import psutil
 
-from hackatimed.clock import Clock
+from hackatimed.clock import Clock, local_date
 from hackatimed.delivery import outbox_db as db
 from hackatimed.errors import HackatimedError
 
@@ -83,6 +83,12 @@ class OutboxStats:
     dropped_total: int = 0  # dropped by max_queued or the memory bound, ever
     in_memory: int = 0  # held in memory because the disk refused them
     last_error: str | None = None  # of the last release
+    # Kept with the queue so that they survive restarts, whoever sent (the daemon or `sync`):
+    last_send_at: float | None = None  # wall time of the last send that got through
+    send_error: str | None = None  # why the last send failed; cleared by a later success
+    send_error_at: float | None = None
+    day: str | None = None  # the local date `day_count` belongs to
+    day_count: int = 0  # heartbeats queued that day
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +205,19 @@ class Outbox:
                     lambda: self._release(id_list, error[:_TEXT_LIMIT], retry_at),
                     "return heartbeats to the queue",
                 )
+
+    def note_send(self, error: str | None) -> None:
+        """Keep the outcome of a send with the queue: None, it got through (and the last
+        error is cleared); else why it failed."""
+        now = self._clock.wall()
+        text = None if error is None else error[:_TEXT_LIMIT]
+
+        def note() -> None:
+            with self._write() as conn:
+                db.note_send(conn, now=now, error=text)
+
+        with self._lock:
+            self._guarded(note, "note the last send")
 
     def stats(self) -> OutboxStats:
         with self._lock:
@@ -382,7 +401,13 @@ class Outbox:
     def _insert(self, pending: list[tuple[float, str]]) -> int:
         now = self._clock.wall()
         with self._write(durable=True) as conn:
-            dropped = db.insert(conn, pending, now=now, max_queued=self._max_queued)
+            dropped = db.insert(
+                conn,
+                pending,
+                now=now,
+                max_queued=self._max_queued,
+                day=local_date(now).isoformat(),
+            )
         if dropped:
             log.warning(
                 "outbox full (storage.max_queued = %d): dropped the %d oldest queued heartbeats."
@@ -499,6 +524,11 @@ def _read_stats(
         dropped_total=figures.dropped + held_dropped,
         in_memory=len(held_times),
         last_error=figures.last_error,
+        last_send_at=figures.last_send_at,
+        send_error=figures.send_error,
+        send_error_at=figures.send_error_at,
+        day=figures.day,
+        day_count=figures.day_count,
     )
 
 

@@ -65,6 +65,12 @@ class Figures:
     oldest_time: float | None
     rejected: int
     last_rejection: tuple[int, str] | None  # (status, reason)
+    # What `status` shows after a restart, kept with the queue (`note_send`, `insert`).
+    last_send_at: float | None = None
+    send_error: str | None = None
+    send_error_at: float | None = None
+    day: str | None = None  # the local date `day_count` belongs to, YYYY-MM-DD
+    day_count: int = 0  # heartbeats queued on `day`
 
 
 class Corrupt(Exception):
@@ -206,9 +212,26 @@ def recount(conn: sqlite3.Connection) -> None:
 
 
 def insert(
-    conn: sqlite3.Connection, pending: Sequence[tuple[float, str]], *, now: float, max_queued: int
+    conn: sqlite3.Connection,
+    pending: Sequence[tuple[float, str]],
+    *,
+    now: float,
+    max_queued: int,
+    day: str = "",
 ) -> int:
-    """Queue `pending`, dropping the oldest rows beyond `max_queued`; returns how many."""
+    """Queue `pending`, dropping the oldest rows beyond `max_queued`; returns how many.
+
+    `day` (the local date) counts them as that day's heartbeats."""
+    if day:
+        row = conn.execute("SELECT value FROM meta WHERE name = 'day'").fetchone()
+        before = 0
+        if row is not None and row[0] == day:
+            got = conn.execute("SELECT value FROM meta WHERE name = 'day_count'").fetchone()
+            before = int(got[0]) if got and got[0] is not None else 0
+        conn.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [("day", day), ("day_count", before + len(pending))],
+        )
     conn.executemany(
         "INSERT INTO queue (time, body, added_at, next_attempt) VALUES (?, ?, ?, ?)",
         [(t, body, now, now) for t, body in pending],
@@ -337,6 +360,16 @@ def release(
     conn.execute("UPDATE meta SET value = ? WHERE name = 'last_error'", (error,))
 
 
+def note_send(conn: sqlite3.Connection, *, now: float, error: str | None) -> None:
+    """A send got through (`error` None: the last error is cleared) or failed, with its time."""
+    rows: list[tuple[str, object]]
+    if error is None:
+        rows = [("last_send_at", now), ("send_error", None), ("send_error_at", None)]
+    else:
+        rows = [("send_error", error), ("send_error_at", now)]
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)
+
+
 def pending(conn: sqlite3.Connection) -> tuple[int, float | None]:
     """How many rows are queued, and the heartbeat time of the first: what a sender asks at
     every turn, without the figures only `status` shows."""
@@ -369,6 +402,11 @@ def figures(conn: sqlite3.Connection) -> Figures:
         oldest_time=oldest[0] if oldest else None,
         rejected=rejected,
         last_rejection=(last[0], last[1]) if last else None,
+        last_send_at=meta.get("last_send_at"),
+        send_error=meta.get("send_error"),
+        send_error_at=meta.get("send_error_at"),
+        day=meta.get("day"),
+        day_count=int(meta.get("day_count") or 0),
     )
 
 

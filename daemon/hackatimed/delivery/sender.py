@@ -70,6 +70,8 @@ class OutboxLike(Protocol):
 
     def pending(self) -> QueueStats: ...
 
+    def note_send(self, error: str | None) -> None: ...
+
 
 class HeartbeatClient(Protocol):
     """What the sender needs of `hackatimed.delivery.api.HackatimeClient`."""
@@ -193,6 +195,8 @@ class Sender:
         self._resumed = asyncio.Event()
         self._state = SenderState()
         self._today: dt.date | None = None
+        # The outcome to keep with the queue (`_keep_outcome`): ("sent", None) or ("failed", why).
+        self._outcome: tuple[str, str | None] | None = None
 
     @property
     def state(self) -> SenderState:
@@ -244,7 +248,9 @@ class Sender:
             except Exception as exc:  # a bug or a broken queue must not end all sending
                 log.error("sending failed unexpectedly: %s", exc, exc_info=True)
                 self._failed(f"Sending failed unexpectedly: {exc}")
+                await self._keep_outcome()
                 continue
+            await self._keep_outcome()
             if not finished:
                 return
             if not sent and self._pause_left() <= 0:
@@ -315,8 +321,20 @@ class Sender:
             if progress is not None:
                 finished = done.accepted + done.rejected
                 progress(finished, max(total, finished))
+        await self._keep_outcome()
         remaining = (await asyncio.to_thread(self._outbox.pending)).queued
         return DrainResult(done.accepted, done.rejected, remaining, error)
+
+    async def _keep_outcome(self) -> None:
+        """Keep the last send's outcome with the queue, where `status` finds it after a
+        restart, whoever sent. Never fatal: it is only what `status` shows."""
+        outcome, self._outcome = self._outcome, None
+        if outcome is None:
+            return
+        try:
+            await asyncio.to_thread(self._outbox.note_send, outcome[1])
+        except Exception as exc:
+            log.warning("could not note the last send in the queue: %s", exc)
 
     # ---- one batch ----
     async def _step(self) -> bool:
@@ -439,7 +457,10 @@ class Sender:
         # Only a send that got through closes the window: rows held back by a pause (429,
         # backoff, refused key) have already waited it, and go as soon as the pause ends.
         self._window_opened = None
-        self._state = replace(self._state, last_success_wall=self._clock.wall(), key_refused=False)
+        self._state = replace(
+            self._state, last_success_wall=self._clock.wall(), key_refused=False, last_error=None
+        )
+        self._outcome = ("sent", None)
         self._notify()
 
     def _failed(self, message: str) -> str:
@@ -471,6 +492,7 @@ class Sender:
     def _pause(self, seconds: float, message: str) -> None:
         self._paused_until = self._now() + seconds
         self._state = replace(self._state, last_error=message)
+        self._outcome = ("failed", message)
         self._notify()
 
     def _notify(self) -> None:
