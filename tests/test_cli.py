@@ -43,7 +43,7 @@ def test_every_command_of_the_contract_exists_and_takes_config() -> None:
         assert not any("key" in o for o in options), f"{name} must not take a key"
 
 
-@pytest.mark.parametrize("argv", [[], ["frobnicate"], ["stats", "--start"]])
+@pytest.mark.parametrize("argv", [["frobnicate"], ["stats", "--start"], ["status", "--jsno"]])
 def test_bad_usage_is_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as raised:
         main(argv, env={})

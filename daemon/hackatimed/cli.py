@@ -4,34 +4,89 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from hackatimed import __version__
 from hackatimed.errors import EXIT_USAGE, HackatimedError
 
 Command = Callable[[argparse.Namespace, Mapping[str, str]], int]
+# Taken without argparse: they only print.
+EXTRA_COMMANDS = ("help", "version")
+_CONFIG_HELP = "config file (default: $HACKATIMED_CONFIG, then ~/.config/hackatimed/config.toml)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with "did you mean" for a mistyped command or option."""
+
+    def error(self, message: str) -> NoReturn:
+        bad = re.search(r"invalid choice: '([^']*)'", message)
+        if bad is not None:
+            found = _closest(bad.group(1), [*_commands(self), *EXTRA_COMMANDS])
+            if found:
+                guess = " or ".join(f"`hackatimed {g}`" for g in found)
+                message = f"no command {bad.group(1)!r}; did you mean {guess}?"
+            else:
+                message = f"no command {bad.group(1)!r}; `hackatimed help` lists them."
+        super().error(message)
+
+
+def _closest(word: str, choices: Sequence[str]) -> list[str]:
+    """The choices nearest to `word` (at most two), by edits where a swap of two neighbours
+    counts as one (`stauts` is one from `status`, as from `stats`); none when all are far."""
+    limit = max(1, len(word) // 3)
+    scored = sorted((_edits(word, c), abs(len(c) - len(word)), c) for c in choices)
+    best = [c for d, _, c in scored if d <= limit and d == scored[0][0]]
+    return best[:2]
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, changes, adjacent swaps."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
+    # SUPPRESS: after the command, --config is set only when given, so that one given before
+    # the command (`hackatimed --config X status`) is not overwritten by the default.
     common.add_argument(
-        "--config",
-        type=Path,
-        metavar="PATH",
-        help="config file (default: $HACKATIMED_CONFIG, then ~/.config/hackatimed/config.toml)",
+        "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=_CONFIG_HELP
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hackatimed",
         description="Turns your edits, in any editor, into Hackatime coding time.",
+        epilog="`hackatimed help COMMAND` (or `hackatimed COMMAND --help`) says more about one.",
     )
     parser.add_argument("--version", action="version", version=f"hackatimed {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument("--config", type=Path, metavar="PATH", default=None, help=_CONFIG_HELP)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", parents=[common], help="run the daemon in the foreground")
     run.add_argument(
-        "--root", action="append", type=Path, default=[], metavar="PATH", help="a folder to watch"
+        "--root",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="a folder to watch; repeat it for more. Added to the folders in the config file "
+        "(watch.roots), not instead of them",
     )
     run.set_defaults(func=_lazy("hackatimed.commands.run", "cmd_run"))
 
@@ -54,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--root", action="append", type=Path, default=[], metavar="PATH", help="a folder to watch"
     )
     init.add_argument("--force", action="store_true", help="overwrite an existing config file")
+    init.add_argument(
+        "--example",
+        action="store_true",
+        help="print config.example.toml (every key, commented, with its default) and write nothing",
+    )
     init.set_defaults(func=_lazy("hackatimed.commands.init", "cmd_init"))
 
     status = sub.add_parser(
@@ -115,7 +175,17 @@ def _lazy(module: str, name: str) -> Command:
 
 def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("help", "-h", "--help"):
+        return _help(parser, argv[1:2])
+    if argv[0] == "version":
+        print(f"hackatimed {__version__}")
+        return 0
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _unknown(parser, args, extra)
+    if args.command is None:  # only global options, such as --config
+        return _help(parser, [])
     try:
         result: int = args.func(args, os.environ if env is None else env)
         return result
@@ -126,3 +196,21 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
         return 130
     except BrokenPipeError:
         return EXIT_USAGE
+
+
+def _help(parser: argparse.ArgumentParser, command: Sequence[str]) -> int:
+    commands = _commands(parser)
+    if command and command[0] not in commands:
+        parser.error(f"invalid choice: '{command[0]}'")
+    (commands[command[0]] if command else parser).print_help()
+    return 0
+
+
+def _unknown(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str]) -> None:
+    """Exit 2 on the first argument nobody takes, with the option it is closest to."""
+    target = _commands(parser).get(args.command or "", parser)
+    options = [o for a in target._actions for o in a.option_strings if o.startswith("--")]
+    word = extra[0]
+    guess = _closest(word.split("=", 1)[0], options) if word.startswith("-") else []
+    hint = f"; did you mean {' or '.join(guess)}?" if guess else ""
+    target.error(f"unrecognized argument {word}{hint}")

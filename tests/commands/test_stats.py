@@ -111,7 +111,24 @@ def test_stats_table_has_bars_in_proportion_and_the_totals(
     assert webapp.count("█") == BAR_WIDTH
     assert cli.count("█") == BAR_WIDTH // 4
     assert lines[languages + 1].split()[0] == "Python"
-    assert lines[-1] == "Total: 4 mins    Daily average: 4 min"
+    # One style for both, the tables' (the server wrote "4 mins" for the total).
+    assert lines[-1] == "Total: 4 min    Daily average: 4 min"
+
+
+def test_a_reversed_range_is_exit_2_and_the_default_range_is_said(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = len(setup.fake.requests)
+    status, _, err = setup.run(capsys, "stats", "--start", "2026-03-15", "--end", "2026-03-09")
+    assert status == 2
+    assert "--start 2026-03-15 is after --end 2026-03-09" in err
+    assert "--start 2026-03-09 --end 2026-03-15" in err
+    assert len(setup.fake.requests) == before, "nothing asked"
+    status, out, _ = setup.run(capsys, "stats")
+    assert status == 0
+    heading = out.splitlines()[0]
+    assert heading.startswith("Hackatime stats, ")
+    assert "the server's default range; choose one with --start and --end" in heading
 
 
 def test_stats_json_is_the_servers_answer_as_is(
@@ -132,6 +149,7 @@ def test_stats_json_is_the_servers_answer_as_is(
         (["stats", "--start", "2026-13-01"], "--start '2026-13-01' is not a date"),
         (["stats", "--end", "yesterday"], "--end 'yesterday' is not a date"),
         (["stats", "--features", "projects,editors"], "not 'editors'"),
+        (["stats", "--start", "2026-02-01", "--end", "2026-01-31"], "is after --end"),
     ],
 )
 def test_bad_arguments_are_exit_2_before_any_request(
@@ -213,7 +231,11 @@ def test_long_tables_are_cut_and_odd_names_made_harmless() -> None:
 def test_a_server_without_the_breakdowns_still_gets_a_readable_answer() -> None:
     lines = render_stats({"human_readable_total": "3 hrs", "human_readable_daily_average": "1 hr"},
                          ["projects", "languages"], unicode=True)  # fmt: skip
-    assert lines == ["Hackatime stats", "", "Total: 3 hrs    Daily average: 1 hr"]
+    assert lines == [
+        "Hackatime stats, the server's default range; choose one with --start and --end",
+        "",
+        "Total: 3 hrs    Daily average: 1 hr",
+    ]
 
 
 def test_durations_ages_and_bars_read_naturally() -> None:

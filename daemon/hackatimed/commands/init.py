@@ -25,6 +25,7 @@ from hackatimed.config.load import API_KEY_ENV, Config, home_of, load_config
 from hackatimed.config.values import key_is_malformed
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK, KEY_PAGE, ConfigError, HackatimedError
 
+EXAMPLE_NAME = "config.example.toml"  # in the package's config folder: a copy of the repository's
 SUGGESTED_ROOTS = ("code", "projects", "src", "dev")
 _UUID = re.compile(r"(waka_)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
@@ -80,6 +81,9 @@ def init(
     check: KeyCheck = _UNCHECKED,
 ) -> int:
     """`check` asks the server about a key; by default nothing is asked."""
+    if getattr(args, "example", False):
+        print(example_config(), end="", file=out)
+        return EXIT_OK
     home = home_of(env)
     path = config_path(args, env)
     if path.exists() and not args.force:
@@ -105,6 +109,13 @@ def _found(env: Mapping[str, str], home: Path) -> _Found:
         waka_key=waka.key.reveal() if waka.key else None,
         waka_label=waka.key_source or "~/.wakatime.cfg",
     )
+
+
+def example_config() -> str:
+    """config.example.toml, as installed with the package."""
+    from importlib.resources import files
+
+    return files("hackatimed.config").joinpath(EXAMPLE_NAME).read_text(encoding="utf-8")
 
 
 def render_config(roots: Sequence[Path], key: str | None, *, home: Path) -> str:

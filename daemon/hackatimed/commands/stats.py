@@ -52,6 +52,11 @@ def today(args: argparse.Namespace, env: Mapping[str, str], *, out: TextIO, err:
 
 def stats(args: argparse.Namespace, env: Mapping[str, str], *, out: TextIO, err: TextIO) -> int:
     start, end = _date_arg(args.start, "--start"), _date_arg(args.end, "--end")
+    if start and end and start[:10] > end[:10]:
+        raise ConfigError(
+            f"--start {start} is after --end {end}; give the earlier day first "
+            f"(--start {end} --end {start})."
+        )
     features = _features(args.features)
     config = load(args, env)
     show_warnings(config, err)
@@ -67,16 +72,23 @@ def stats(args: argparse.Namespace, env: Mapping[str, str], *, out: TextIO, err:
         print(json.dumps(answer, ensure_ascii=False), file=out)
         return 0
     data = _dig(answer, "data")
-    for line in render_stats(data, features, unicode=can_draw_unicode(out)):
+    asked = (start, end)
+    for line in render_stats(data, features, unicode=can_draw_unicode(out), asked=asked):
         print(line, file=out)
     return 0
 
 
-def render_stats(data: Mapping[str, Any], features: Sequence[str], *, unicode: bool) -> list[str]:
-    """The stats answer's `data` as tables with bars, then the totals."""
+def render_stats(
+    data: Mapping[str, Any],
+    features: Sequence[str],
+    *,
+    unicode: bool,
+    asked: tuple[str | None, str | None] = (None, None),
+) -> list[str]:
+    """The stats answer's `data` as tables with bars, then the totals. `asked`: the --start
+    and --end given, so that the range shown is always said, the default one too."""
     total = _number(data.get("total_seconds"))
-    span = _span(data)
-    lines = [f"Hackatime stats{f', {span}' if span else ''}"]
+    lines = [f"Hackatime stats, {_span(data, asked)}"]
     for feature in features:
         entries = data.get(feature)
         if not isinstance(entries, list):
@@ -85,13 +97,16 @@ def render_stats(data: Mapping[str, Any], features: Sequence[str], *, unicode: b
         lines.append(feature.capitalize())
         lines.extend(_breakdown(entries, total, unicode=unicode) or ["  (nothing in this range)"])
     lines.append("")
-    shown_total = data.get("human_readable_total") or (
-        duration(total) if total is not None else None
+    # In the tables' style, from the seconds; the server's words only when it gave no number.
+    shown_total = (
+        duration(total)
+        if total is not None
+        else _printable(str(data.get("human_readable_total") or "")) or None
     )
     average = _daily_average(data, total)
     totals = []
     if shown_total:
-        totals.append(f"Total: {_printable(str(shown_total))}")
+        totals.append(f"Total: {shown_total}")
     if average:
         totals.append(f"Daily average: {average}")
     lines.append("    ".join(totals) if totals else "No total in the server's answer.")
@@ -134,24 +149,31 @@ def _breakdown(entries: list[Any], total: float | None, *, unicode: bool) -> lis
 
 
 def _daily_average(data: Mapping[str, Any], total: float | None) -> str | None:
-    given = data.get("human_readable_daily_average")
-    if isinstance(given, str) and given:
-        return _printable(given)
     seconds = _number(data.get("daily_average"))
     if seconds is not None:
         return duration(seconds)
     first, last = _as_date(data.get("start")), _as_date(data.get("end"))
-    if total is None or first is None or last is None or last < first:
-        return None
-    return duration(total / ((last - first).days + 1))
+    if total is not None and first is not None and last is not None and last >= first:
+        return duration(total / ((last - first).days + 1))
+    given = data.get("human_readable_daily_average")
+    return _printable(given) if isinstance(given, str) and given else None
 
 
-def _span(data: Mapping[str, Any]) -> str | None:
+def _span(data: Mapping[str, Any], asked: tuple[str | None, str | None]) -> str:
+    """The range shown: the answer's, else what was asked; the server's default said so."""
     first, last = _as_date(data.get("start")), _as_date(data.get("end"))
+    start, end = asked
     if first and last:
-        return f"{first} to {last}"
-    shown = data.get("human_readable_range") or data.get("range")
-    return _printable(shown) if isinstance(shown, str) and shown else None
+        span = f"{first} to {last}"
+    elif start or end:
+        span = f"{(start or '')[:10] or 'the start'} to {(end or '')[:10] or 'today'}"
+    else:
+        shown = data.get("human_readable_range") or data.get("range")
+        span = _printable(shown) if isinstance(shown, str) and shown else ""
+    if start is None and end is None:
+        default = "the server's default range; choose one with --start and --end"
+        return f"{span} ({default})" if span else default
+    return span
 
 
 def _asking(ask: Callable[[], Coroutine[Any, Any, dict[str, Any]]]) -> dict[str, Any]:

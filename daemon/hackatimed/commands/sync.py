@@ -28,6 +28,8 @@ from hackatimed.delivery.outbox import OUTBOX_FILE, Outbox
 from hackatimed.delivery.sender import DrainResult, HeartbeatClient, Sender
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
 
 def cmd_sync(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     # The sender logs for the daemon ("will retry", "next try in"); here the summary says it all.
@@ -58,13 +60,28 @@ def sync(args: argparse.Namespace, env: Mapping[str, str], *, out: TextIO, err: 
         flush_interval_seconds=config.heartbeats.flush_interval_seconds,
     )
     progress = ProgressBar(err, label="heartbeats")
+    sent = [0]
+
+    def update(done: int, total: int) -> None:
+        sent[0] = done
+        progress.update(done, total)
 
     async def drain() -> DrainResult:
         async with client:
-            return await sender.drain(progress=progress.update)
+            return await sender.drain(progress=update)
 
     try:
         result = asyncio.run(drain())
+    except KeyboardInterrupt:
+        # The batch in flight went back to the queue as the drain was cancelled.
+        progress.finish()
+        left = outbox.pending().queued
+        print(
+            f"Stopped (Ctrl-C) after {_count(sent[0])}; {_count(left)} stay queued, for the "
+            "daemon or the next `hackatimed sync`. Nothing is lost.",
+            file=out,
+        )
+        return EXIT_INTERRUPTED
     finally:
         progress.finish()
         outbox.close()
