@@ -120,3 +120,15 @@ class DaemonProcess:
     def __exit__(self, *exc: object) -> None:
         if self.proc.poll() is None:
             self.kill()
+
+
+def hackatimed(*argv: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """One `hackatimed` command as a person runs it: its own process, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "hackatimed", *argv],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -33,6 +33,7 @@ import itertools
 import json
 import re
 import signal
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -82,7 +83,10 @@ class FakeHackatime:
         host: str = "127.0.0.1",
         port: int = 0,
         record: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """`ssl_context`: serve HTTPS with it (the tests of TLS settings)."""
+        self._ssl_context = ssl_context
         self.keys = set(keys)
         self.forbidden_keys = set(forbidden_keys)  # accounts pending deletion: 403
         self.reject_entities: set[str] = set()
@@ -173,10 +177,11 @@ class FakeHackatime:
         self._release = asyncio.Event()
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
+        site = web.TCPSite(self._runner, self._host, self._port, ssl_context=self._ssl_context)
         await site.start()
         port = self._runner.addresses[0][1]
-        self.base_url = f"http://{self._host}:{port}/api"
+        scheme = "https" if self._ssl_context is not None else "http"
+        self.base_url = f"{scheme}://{self._host}:{port}/api"
         return self.base_url
 
     async def stop(self) -> None:

@@ -16,18 +16,13 @@ import pytest
 
 from hackatimed.clock import SystemClock
 from hackatimed.delivery.outbox import OUTBOX_FILE, Outbox
-from tests.daemon_proc import clean_env, write_config
+from tests.daemon_proc import clean_env, hackatimed, write_config
 from tests.fakeserver import FakeHackatime
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "6f1f0e51-0000-4000-8000-0000000c0de5"
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def hackatimed(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hackatimed", *argv], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.daemon_proc import DaemonProcess, clean_env, write_config
+from tests.daemon_proc import DaemonProcess, clean_env, hackatimed, write_config
 from tests.fakeserver import FakeHackatime
 
 GOOD = "6f1f0e51-0000-4000-8000-00000000beef"
@@ -27,11 +25,6 @@ def server() -> Iterator[tuple[FakeHackatime, str]]:
     fake = FakeHackatime(keys=[GOOD])
     with fake.running_in_thread() as url:
         yield fake, url
-
-
-def hackatimed(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hackatimed", *argv], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
 
 
 def test_the_daemons_own_key_and_verdict(tmp_path: Path, server: tuple[FakeHackatime, str]) -> None:

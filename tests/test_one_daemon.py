@@ -17,20 +17,9 @@ from hackatimed.cli import build_parser
 from hackatimed.commands.service import install_service
 from hackatimed.errors import HackatimedError
 from hackatimed.lock import acquire, holder
-from tests.daemon_proc import DaemonProcess, clean_env, write_config
+from tests.daemon_proc import DaemonProcess, clean_env, hackatimed, write_config
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def hackatimed(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hackatimed", *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_a_second_run_is_refused_and_status_finds_the_first(tmp_path: Path) -> None:

@@ -6,23 +6,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.daemon_proc import DaemonProcess, clean_env, write_config
+from tests.daemon_proc import DaemonProcess, clean_env, hackatimed, write_config
 from tests.fakeserver import FakeHackatime
 
 KEY = "6f1f0e51-0000-4000-8000-000000005a7e"
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def hackatimed(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hackatimed", *argv], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
 
 
 def test_counts_last_send_and_dated_error_survive_restarts(tmp_path: Path) -> None:

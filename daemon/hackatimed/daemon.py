@@ -23,7 +23,7 @@ from hackatimed.activity.signals import daemon_signals
 from hackatimed.clock import Clock, local_date
 from hackatimed.commands.common import RELOAD_ADVICE
 from hackatimed.config.load import Config
-from hackatimed.delivery.api import ApiError, AuthError, HackatimeClient
+from hackatimed.delivery.api import ApiError, AuthError, HackatimeClient, network_options
 from hackatimed.delivery.outbox import OUTBOX_FILE, Outbox
 from hackatimed.delivery.sender import Sender, SenderState, wait_any
 from hackatimed.delivery.wire import to_json
@@ -259,6 +259,7 @@ class Daemon:
             timeout_seconds=api.timeout_seconds,
             user_agent=self._builder.user_agent,
             machine=self._builder.machine,
+            **network_options(api),
         )
         self._key_verdict = "unchecked"
         self._key_check = asyncio.create_task(self._check_key(self._client))

@@ -152,6 +152,11 @@ DERIVED = {
     "source",
     "warnings",
     "root_notes",
+    "not_honoured",
+    "wakatime_cfg",
+    "api.proxy",  # these three from ~/.wakatime.cfg only
+    "api.verify_tls",
+    "api.ca_file",
     "project_map",  # [[projects.map]]
     "projects.map.pattern",  # ~/.wakatime.cfg's [projectmap]
 }

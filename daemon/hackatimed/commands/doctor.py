@@ -95,6 +95,7 @@ def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine
         ]
     found = [_config_check(config, path)]
     found += [Check("config", "warn", w) for w in config.warnings]
+    found += _wakatime_cfg(config, env)
     found += _key_and_server(config, path)
     published = read_status(config.storage.data_dir)
     daemon = find_daemon(config.storage.data_dir, published)
@@ -105,6 +106,42 @@ def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine
     found.append(idle_check)
     found.append(_focus(config, env, machine, published, idle=idle_check.outcome == "ok"))
     found.append(_service(home, machine, daemon))
+    return found
+
+
+def _wakatime_cfg(config: Config, env: Mapping[str, str]) -> list[Check]:
+    """What of ~/.wakatime.cfg is not honoured, and how requests reach the server."""
+    found = []
+    if config.wakatime_cfg is not None:
+        if config.not_honoured:
+            found.append(
+                Check(
+                    "wakatime.cfg",
+                    "warn",
+                    f"{config.wakatime_cfg}: not honoured by hackatimed: "
+                    + "; ".join(config.not_honoured),
+                )
+            )
+        else:
+            found.append(Check("wakatime.cfg", "ok", f"{config.wakatime_cfg}: every setting used"))
+    api = config.api
+    if api.proxy is not None:
+        host = api.proxy.rpartition("@")[2]  # never the password
+        route = f"through the proxy {host} (proxy in ~/.wakatime.cfg)"
+    else:
+        names = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+        given = [n for n in names if env.get(n)]
+        route = f"as ${given[0]} says (and $NO_PROXY)" if given else "directly (no proxy set)"
+    tls = (
+        "TLS NOT verified (no_ssl_verify)"
+        if not api.verify_tls
+        else f"TLS verified with {api.ca_file}"
+        if api.ca_file
+        else "TLS verified"
+    )
+    found.append(
+        Check("network", "ok" if api.verify_tls else "warn", f"requests go {route}; {tls}")
+    )
     return found
 
 

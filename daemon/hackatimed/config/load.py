@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 import stat
+import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
@@ -70,6 +71,7 @@ __all__ = [
 APP_NAME = "hackatimed"
 CONFIG_ENV = "HACKATIMED_CONFIG"
 API_KEY_ENV = "HACKATIME_API_KEY"
+VAULT_TIMEOUT_SECONDS = 10.0  # wakatime-cli gives 2 s; a vault that asks a keyring may need more
 
 
 def home_of(env: Mapping[str, str]) -> Path:
@@ -187,6 +189,8 @@ class _Builder:
             source=self.src.path,
             warnings=tuple(self.warnings),
             root_notes=tuple(self.root_notes),
+            not_honoured=self.waka.not_honoured,
+            wakatime_cfg=self.waka.path,
         )
 
     def given(self, section: str, cls: Any, *built: str) -> dict[str, Any]:
@@ -199,8 +203,35 @@ class _Builder:
 
     def api(self) -> ApiConfig:
         key, key_source = self.key()
-        given = self.given("api", ApiConfig, "url", "key", "key_source")
-        return ApiConfig(url=self.url(), key=key, key_source=key_source, **given)
+        given = self.given(
+            "api", ApiConfig, "url", "key", "key_source", "proxy", "verify_tls", "ca_file"
+        )
+        waka = self.waka
+        verify = not waka.no_ssl_verify
+        if not verify:
+            self.warnings.append(
+                f"TLS verification is off (no_ssl_verify in {self.waka_label()}): whoever sits "
+                "between you and the server can read your API key. Remove no_ssl_verify, and "
+                "give your network's CA certificate with ssl_certs_file instead."
+            )
+        ca_file = None
+        if waka.ssl_certs_file and verify:
+            ca_file = _expand(waka.ssl_certs_file, home=self.home, base=self.home)
+            if not ca_file.is_file():
+                self.warnings.append(
+                    f"ssl_certs_file in {self.waka_label()} names {ca_file}, which is not a "
+                    "file; the system's certificates are used."
+                )
+                ca_file = None
+        return ApiConfig(
+            url=self.url(),
+            key=key,
+            key_source=key_source,
+            proxy=waka.proxy,
+            verify_tls=verify,
+            ca_file=ca_file,
+            **given,
+        )
 
     def url(self) -> str:
         if "api.url" in self.values:
@@ -251,7 +282,46 @@ class _Builder:
             return self.checked(env_key, lambda: f"${API_KEY_ENV}"), f"${API_KEY_ENV}"
         if self.waka.api_key:
             return ApiKey(self.waka.api_key), self.waka_label()
+        if self.waka.api_key_vault_cmd:
+            vaulted = self.from_vault(self.waka.api_key_vault_cmd)
+            if vaulted is not None:
+                return vaulted, f"api_key_vault_cmd in {self.waka_label()}"
         return None, None
+
+    def from_vault(self, command: str) -> ApiKey | None:
+        """Run `api_key_vault_cmd` as wakatime-cli does: split on spaces, no shell, its output
+        (trimmed) is the key. What it prints is never logged nor put in a message."""
+        argv = command.strip().split(" ")
+        where = f"api_key_vault_cmd in {self.waka_label()}"
+        try:
+            # The person's own command, without a shell.
+            done = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=None,  # the vault's own messages go where ours go, as wakatime-cli does
+                timeout=VAULT_TIMEOUT_SECONDS,
+                check=False,
+                env=dict(self.env),
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            why = (
+                "took too long"
+                if isinstance(exc, subprocess.TimeoutExpired)
+                else (exc.strerror or type(exc).__name__)
+            )
+            self.warnings.append(f"{where}: {argv[0]!r} could not be run ({why}); no key from it.")
+            return None
+        key = done.stdout.decode("utf-8", errors="replace").strip()
+        if done.returncode != 0 or not key or key_is_malformed(key):
+            what = (
+                f"exited with status {done.returncode}"
+                if done.returncode != 0
+                else "printed no usable key (one line, no spaces)"
+            )
+            self.warnings.append(f"{where}: {argv[0]!r} {what}; no key from it.")
+            return None
+        return ApiKey(key)
 
     def waka_label(self) -> str:
         """`~/.wakatime.cfg`, or where `$WAKATIME_HOME` put it."""
@@ -357,7 +427,8 @@ class _Builder:
 
     def privacy(self) -> PrivacyConfig:
         from_waka: dict[str, Hide] = {}
-        for name in (*(f.name for f in fields(PrivacyRules)), "exclude_unknown_project"):
+        waka_names = ("exclude_unknown_project", "include_only_with_project_file")
+        for name in (*(f.name for f in fields(PrivacyRules)), *waka_names):
             theirs: Hide | None = getattr(self.waka, name)
             if theirs is None:
                 continue

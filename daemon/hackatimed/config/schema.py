@@ -69,6 +69,7 @@ RULES: dict[str, Rule] = {
     "privacy.hide_dependencies": _BOOL,
     "privacy.exclude_projects": _LIST,
     "privacy.exclude_unknown_project": _BOOL,
+    "privacy.include_only_with_project_file": _BOOL,
     "storage.data_dir": _STR,
     "storage.max_queued": Rule("integer", low=1),
     "logging.level": Rule("string", choices=("debug", "info", "warning", "error")),

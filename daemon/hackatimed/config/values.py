@@ -54,6 +54,12 @@ class ApiConfig:
     # "~/.wakatime.cfg"), for `status` and `doctor`; never the key itself.
     key_source: str | None = None
     timeout_seconds: float = 30.0
+    # From ~/.wakatime.cfg, as wakatime-cli takes them: `proxy` (an http:// or https:// URL;
+    # None: the HTTPS_PROXY/HTTP_PROXY/NO_PROXY variables decide), `no_ssl_verify`,
+    # `ssl_certs_file` (a CA bundle to trust instead of the system's).
+    proxy: str | None = field(default=None, repr=False)  # may hold a password
+    verify_tls: bool = True
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,8 @@ class PrivacyConfig:
     hide_dependencies: bool = False
     exclude_projects: tuple[str, ...] = ()
     exclude_unknown_project: bool = False
+    # wakatime-cli's: only files with a `.wakatime-project` above them are tracked.
+    include_only_with_project_file: bool = False
 
     @property
     def rules(self) -> PrivacyRules:
@@ -152,3 +160,6 @@ class Config:
     # Roots that do not exist yet or cannot be read: apart from `warnings` because only `run`,
     # `status` and `doctor` speak of them (a missing root is fine, and said once is enough).
     root_notes: tuple[str, ...] = ()
+    # The settings of ~/.wakatime.cfg that hackatimed does not honour, each with why.
+    not_honoured: tuple[str, ...] = ()
+    wakatime_cfg: Path | None = None  # the ~/.wakatime.cfg read, when there is one

@@ -57,7 +57,15 @@ class WakatimeSettings:
     hide_branch_names: Hide | None = None
     hide_dependencies: bool | None = None
     exclude_unknown_project: bool | None = None
+    include_only_with_project_file: bool | None = None
     project_map: tuple[tuple[str, str], ...] = ()  # (regex, project name with {0}-style groups)
+    # The network, as wakatime-cli takes it. `proxy` is None when not set or not usable.
+    proxy: str | None = field(default=None, repr=False)  # may hold a password
+    no_ssl_verify: bool | None = None
+    ssl_certs_file: str | None = None
+    api_key_vault_cmd: str | None = field(default=None, repr=False)
+    # Settings present in [settings] that hackatimed does not honour, with why: for `doctor`.
+    not_honoured: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
 
@@ -134,7 +142,12 @@ def _settings(path: Path, parser: configparser.ConfigParser) -> WakatimeSettings
     hide_branch_names = hide("hide_branch_names")
     hide_dependencies = _hides_all(hide("hide_dependencies"))
     exclude_unknown_project = _bool(path, "exclude_unknown_project", raw, warnings)
+    include_only = _bool(path, "include_only_with_project_file", raw, warnings)
     project_map = _project_map(path, parser, warnings)
+    not_honoured = [
+        f"{name} ({why})" for name, why in _NOT_HONOURED.items() if raw.get(name, "").strip()
+    ]
+    proxy = _proxy(get("proxy"), not_honoured)
     return WakatimeSettings(
         path=path,
         api_url=base_url(api_url) if api_url else None,
@@ -147,9 +160,44 @@ def _settings(path: Path, parser: configparser.ConfigParser) -> WakatimeSettings
         hide_branch_names=hide_branch_names,
         hide_dependencies=hide_dependencies,
         exclude_unknown_project=exclude_unknown_project,
+        include_only_with_project_file=include_only,
         project_map=project_map,
+        proxy=proxy,
+        no_ssl_verify=_bool(path, "no_ssl_verify", raw, warnings),
+        ssl_certs_file=get("ssl_certs_file"),
+        api_key_vault_cmd=get("api_key_vault_cmd"),
+        not_honoured=tuple(not_honoured),
         warnings=tuple(warnings),
     )
+
+
+# What wakatime-cli reads from [settings] and hackatimed does not: named by `doctor`.
+# (Settings about an editor's status bar, or wakatime-cli's own log and offline queue, have no
+# meaning for a daemon and are not listed.)
+_NOT_HONOURED = {
+    "hide_project_folder": "paths are sent whole; hide_file_names hides them",
+    "timeout": "use api.timeout_seconds in hackatimed's config",
+    "heartbeat_rate_limit_seconds": "use heartbeats.rate_limit_seconds in hackatimed's config",
+    "offline": "hackatimed always queues on disk",
+}
+
+
+def _proxy(value: str | None, not_honoured: list[str]) -> str | None:
+    """wakatime-cli's `proxy` forms: `https://user:pass@host:port`, `http://...`, `host:port`
+    (taken as http://), `socks5://...` and NTLM's `domain\\user:pass`. The last two need
+    what hackatimed does not have (a SOCKS or NTLM client) and are named by `doctor`."""
+    if value is None:
+        return None
+    if "\\" in value:
+        not_honoured.append("proxy (an NTLM proxy, domain\\user:pass: not supported)")
+        return None
+    scheme, sep, _ = value.partition("://")
+    if not sep:
+        return f"http://{value}"
+    if scheme.lower() in ("http", "https"):
+        return value
+    not_honoured.append(f"proxy ({scheme}:// proxies are not supported; http:// and https:// are)")
+    return None
 
 
 def _hide(path: Path, name: str, value: str | None, warnings: list[str]) -> Hide | None:

@@ -25,6 +25,7 @@ import socket
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -32,7 +33,7 @@ import aiohttp
 from yarl import URL
 
 from hackatimed.clock import Clock, SystemClock
-from hackatimed.config.load import ApiKey
+from hackatimed.config.load import ApiConfig, ApiKey
 from hackatimed.errors import KEY_PAGE, HackatimedError
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,20 @@ class HackatimeClient:
         machine: str | None = None,
         timezone: str | None = None,
         clock: Clock | None = None,
+        proxy: str | None = None,
+        verify_tls: bool = True,
+        ca_file: Path | None = None,
     ) -> None:
+        """`proxy`: an http:// or https:// proxy for every request; None: the HTTPS_PROXY,
+        HTTP_PROXY and NO_PROXY variables decide, as for curl. `verify_tls` False accepts any
+        certificate; `ca_file` is a CA bundle to trust instead of the system's."""
         self._base = base_url.rstrip("/")
+        self._proxy = proxy
+        self._ssl: ssl.SSLContext | bool = True
+        if not verify_tls:
+            self._ssl = False
+        elif ca_file is not None:
+            self._ssl = ssl.create_default_context(cafile=str(ca_file))
         self._origin = str(URL(self._base).origin())
         self._key = key
         self._timeout = timeout_seconds
@@ -199,6 +212,8 @@ class HackatimeClient:
                 params=params,
                 headers=headers,
                 allow_redirects=False,
+                proxy=self._proxy,
+                ssl=self._ssl,
             ) as resp:
                 body = await resp.read()
                 status, resp_headers = resp.status, resp.headers
@@ -226,7 +241,11 @@ class HackatimeClient:
     def _session_now(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                headers=self._headers, timeout=aiohttp.ClientTimeout(total=self._timeout)
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                # The proxy variables, with NO_PROXY, as every other HTTP client on the machine
+                # takes them (a `proxy` given above wins over them).
+                trust_env=True,
             )
         return self._session
 
@@ -253,6 +272,11 @@ class HackatimeClient:
         elif status in (404, 405):
             message += f" Check api.url ({self._base}): it should be like {EXAMPLE_URL}."
         return RequestRejected(status, error, kind, message)
+
+
+def network_options(api: ApiConfig) -> dict[str, Any]:
+    """The HackatimeClient arguments for the config's proxy and TLS settings."""
+    return {"proxy": api.proxy, "verify_tls": api.verify_tls, "ca_file": api.ca_file}
 
 
 def _item_results(payload: Any, count: int) -> list[ItemResult]:

@@ -209,6 +209,8 @@ class HeartbeatBuilder:
 
     def _excluded_project(self, info: ProjectInfo) -> str | None:
         privacy = self._config.privacy
+        if privacy.include_only_with_project_file and not info.from_project_file:
+            return "include_only_with_project_file: no .wakatime-project above the file"
         if info.project is None:
             return "no project could be determined" if privacy.exclude_unknown_project else None
         if privacy.exclude_unknown_project and info.from_folder:

@@ -53,6 +53,8 @@ class ProjectInfo:
     # Named after a folder only (no .wakatime-project, map or repository): what wakatime-cli
     # calls an unknown project, for `privacy.exclude_unknown_project`.
     from_folder: bool = False
+    # Found by a `.wakatime-project` file, for `include_only_with_project_file`.
+    from_project_file: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +206,7 @@ class ProjectDetector:
                     _PROJECT_PLACEHOLDER, vcs_project or os.path.basename(waka.folder)
                 )
             info = chosen(name, waka.folder, f"{WAKATIME_PROJECT_FILE} at {waka.folder}")
+            info = replace(info, from_project_file=True)
             if waka.branch:
                 branch_rule = f"{WAKATIME_PROJECT_FILE} at {waka.folder}, line 2"
                 return replace(info, branch=waka.branch, branch_rule=branch_rule)
