@@ -22,7 +22,7 @@ KEY = "2b3c4d5e-6f70-4a8b-9cad-bec0d1e2f3a4"
 WRONG_KEY = "99999999-8888-4777-8666-555555555555"
 COMMANDS = (
     "run", "explain", "init", "status", "today", "stats", "sync", "doctor", "install-service",
-    "uninstall-service",
+    "uninstall-service", "ping",
 )  # fmt: skip
 
 
@@ -98,6 +98,7 @@ def test_the_key_appears_in_no_output_of_any_command(
             ["stats", "--json"],
             ["sync", "--json"],
             ["doctor"],
+            ["ping"],
             ["explain", str(root / "a.py")],
             ["install-service", "--dry-run"],
             ["uninstall-service", "--dry-run"],

@@ -143,6 +143,23 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--json", action="store_true", help="the outcome as one JSON object")
     sync.set_defaults(func=_lazy("hackatimed.commands.sync", "cmd_sync"))
 
+    ping = sub.add_parser(
+        "ping",
+        parents=[common],
+        help="send one heartbeat now and print the server's answer",
+        description="Send one heartbeat now and print the server's answer: for Hackatime's "
+        "setup page, which waits for a first heartbeat. One heartbeat alone adds no time.",
+    )
+    ping.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        metavar="PATH",
+        help="send what a save of this file would (default: a heartbeat named "
+        "'hackatimed ping', with no project)",
+    )
+    ping.set_defaults(func=_lazy("hackatimed.commands.ping", "cmd_ping"))
+
     doctor = sub.add_parser(
         "doctor", parents=[common], help="check the setup, with the fix for each problem"
     )

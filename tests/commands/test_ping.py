@@ -1,0 +1,65 @@
+"""`hackatimed ping`: one heartbeat now, and the server's answer printed. Through the real
+command, against the fake server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.daemon_proc import clean_env, hackatimed, write_config
+from tests.fakeserver import FakeHackatime
+from tests.gitrepo import make_repo
+
+KEY = "6f1f0e51-0000-4000-8000-00000000b1e9"
+WRONG = "6f1f0e51-0000-4000-8000-0000000bad01"
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[FakeHackatime, str]]:
+    fake = FakeHackatime(keys=[KEY])
+    with fake.running_in_thread() as url:
+        yield fake, url
+
+
+def test_ping_sends_one_heartbeat_and_prints_the_answer(
+    tmp_path: Path, server: tuple[FakeHackatime, str]
+) -> None:
+    fake, url = server
+    home = tmp_path / "home"
+    home.mkdir()
+    root = tmp_path / "code"
+    repo = make_repo(root / "webapp", files={"app.py": "print(1)\n"})
+    config = write_config(tmp_path / "c.toml", url=url, key=KEY, roots=[root],
+                          data_dir=tmp_path / "data")  # fmt: skip
+    done = hackatimed("ping", "--config", str(config), env=clean_env(home))
+    assert done.returncode == 0, done.stderr
+    assert f"Sent one heartbeat (hackatimed ping, project none) to {url}" in done.stdout
+    assert "the server answered HTTP 201, stored" in done.stdout
+    assert "https://hackatime.hackclub.com/my/wakatime_setup" in done.stdout
+    assert [hb["entity"] for hb in fake.heartbeats] == ["hackatimed ping"]
+    assert fake.heartbeats[0]["machine"] == "testbox"
+    assert "project" not in fake.heartbeats[0]
+
+    done = hackatimed("ping", "--config", str(config), str(repo / "app.py"), env=clean_env(home))
+    assert done.returncode == 0, done.stderr
+    assert fake.heartbeats[-1]["entity"] == str(repo / "app.py")
+    assert fake.heartbeats[-1]["project"] == "webapp"
+    assert not (tmp_path / "data" / "outbox.db").exists(), "sent directly, not queued"
+
+
+def test_ping_with_a_refused_key_says_where_the_key_is(
+    tmp_path: Path, server: tuple[FakeHackatime, str]
+) -> None:
+    fake, url = server
+    home = tmp_path / "home"
+    home.mkdir()
+    config = write_config(tmp_path / "c.toml", url=url, key=WRONG, roots=[tmp_path],
+                          data_dir=tmp_path / "data")  # fmt: skip
+    done = hackatimed("ping", "--config", str(config), env=clean_env(home))
+    assert done.returncode == 1
+    assert "refused the API key (HTTP 401)" in done.stderr
+    assert "https://hackatime.hackclub.com/my/wakatime_setup" in done.stderr
+    assert WRONG not in done.stdout + done.stderr
+    assert fake.heartbeats == []
