@@ -162,7 +162,7 @@ def _key_and_server(config: Config, path: Path) -> list[Check]:
                 "FAIL",
                 "none set: heartbeats stay in the local queue",
                 "run `hackatimed init --force` (it asks for the key), or set api.key or "
-                f"api.key_file in {path}",
+                f"api.key_file in {path}; your key is on {KEY_PAGE}",
             ),
             Check("server", "skip", f"{url} not asked without a key"),
         ]

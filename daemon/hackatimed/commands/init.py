@@ -294,7 +294,8 @@ def _summary(
         print(f"  Note: {warning}", file=out)
     if config.api.key is None:
         print(
-            "  Without a key, heartbeats are kept in the local queue until you set one: "
+            f"  Your key is on {KEY_PAGE}. "
+            "Without a key, heartbeats are kept in the local queue until you set one: "
             f"run `hackatimed init --force` with ${API_KEY_ENV} set, or add api.key to the file.",
             file=out,
         )

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from hackatimed.commands.common import config_path, load
 from hackatimed.config.load import API_KEY_ENV, Config, home_of
-from hackatimed.errors import EXIT_OK, ConfigError, HackatimedError
+from hackatimed.errors import EXIT_OK, KEY_PAGE, ConfigError, HackatimedError
 from hackatimed.lock import holder
 from hackatimed.service.install import (
     Runner,
@@ -160,7 +160,7 @@ def key_warnings(config: Config) -> list[str]:
     if config.api.key is None:
         return [
             "no API key is set: the service will queue heartbeats and send nothing until one "
-            "is. Run `hackatimed init --force` to set it."
+            f"is. Run `hackatimed init --force` to set it; your key is on {KEY_PAGE}."
         ]
     if source == f"${API_KEY_ENV}":
         return [

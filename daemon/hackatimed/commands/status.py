@@ -279,7 +279,10 @@ def _queue(r: Report, now: float) -> str:
 
 def _key(r: Report) -> str:
     if not r.key_configured:
-        return "none: heartbeats stay queued until you set one (`hackatimed init --force`)"
+        return (
+            "none: heartbeats stay queued until you set one (`hackatimed init --force`); "
+            f"your key is on {KEY_PAGE}"
+        )
     source = f" (from {r.key_source})" if r.key_source else ""
     if r.key_refused:
         text = (

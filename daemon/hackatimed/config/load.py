@@ -42,7 +42,7 @@ from hackatimed.config.values import (
     key_is_malformed,
 )
 from hackatimed.config.wakatime_cfg import HACKATIME_SUFFIX, WakatimeSettings, read_wakatime_cfg
-from hackatimed.errors import ConfigError
+from hackatimed.errors import KEY_PAGE, ConfigError
 from hackatimed.privacy import Hide, PrivacyRules
 
 __all__ = [
@@ -334,7 +334,8 @@ class _Builder:
     def checked(self, key: str, where: Callable[[], str]) -> ApiKey:
         if key_is_malformed(key):
             raise ConfigError(
-                f"{where()} holds spaces or control characters inside the key; copy it again."
+                f"{where()} holds spaces or control characters inside the key; copy it again "
+                f"from {KEY_PAGE}."
             )
         return ApiKey(key)
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hackatimed.config.values import key_is_malformed
+from hackatimed.errors import KEY_PAGE
 from hackatimed.privacy import Hide
 
 HACKATIME_SUFFIX = "/hackatime/v1"
@@ -133,7 +134,10 @@ def _settings(path: Path, parser: configparser.ConfigParser) -> WakatimeSettings
     api_url = get("api_url")
     api_key = get("api_key")
     if api_key and key_is_malformed(api_key):
-        warnings.append(f"{path}: api_key holds spaces or control characters; it is not used.")
+        warnings.append(
+            f"{path}: api_key holds spaces or control characters; it is not used. Copy it "
+            f"again from {KEY_PAGE}."
+        )
         api_key = None
     exclude = _regexes(path, "exclude", get("exclude"), warnings)
     include = _regexes(path, "include", get("include"), warnings)
