@@ -53,8 +53,10 @@ def test_the_daemons_own_key_and_verdict(tmp_path: Path, server: tuple[FakeHacka
         text = hackatimed("status", "--config", str(config), env=shell).stdout
         key_line = next(line for line in text.splitlines() if "API key:" in line)
         assert "REFUSED by the server (from $HACKATIME_API_KEY)" in key_line
-        assert PAGE in key_line
-        assert "this shell's settings would give the key from ~/.wakatime.cfg" in key_line
+        assert f"`kill {daemon.proc.pid}`" in key_line
+        assert "where $HACKATIME_API_KEY is not set: then it uses the key from ~/.wakatime.cfg" in (
+            key_line
+        )
 
         doctor = hackatimed("doctor", "--config", str(config), env=shell)
         assert doctor.returncode == 1
@@ -64,6 +66,8 @@ def test_the_daemons_own_key_and_verdict(tmp_path: Path, server: tuple[FakeHacka
             "$HACKATIME_API_KEY, and the server refused it" in doctor.stdout
         )
         assert "this shell's settings give the key from ~/.wakatime.cfg" in doctor.stdout
+        assert "start it again where $HACKATIME_API_KEY is not set" in doctor.stdout
+        assert "no folders to watch" not in doctor.stdout
         assert daemon.stop() == 0
     for text in (daemon.output(), doctor.stdout, doctor.stderr):
         assert GOOD not in text and WRONG not in text

@@ -14,7 +14,7 @@ import errno
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -100,6 +100,11 @@ def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine
     published = read_status(config.storage.data_dir)
     daemon = find_daemon(config.storage.data_dir, published)
     found += _daemon_key(config, published, daemon)
+    running, pid = daemon
+    if not config.watch.roots and running and published and published.pid == pid:
+        # A daemon started with `run --root` and no config file: its folders are the ones.
+        roots = tuple(Path(r) for r in published.roots)
+        config = replace(config, watch=replace(config.watch, roots=roots))
     found += _roots(config)
     found.append(_watch_limit(config, home, machine, published))
     idle_check = _idle(config, env, machine, published)
@@ -225,6 +230,11 @@ def _daemon_key(
     )
     if not published.key_configured or verdict == "none":
         return [Check(name, "FAIL", f"the running daemon (pid {pid}) has no API key", fix)]
+    if source == f"${API_KEY_ENV}" and config.api.key_source not in (None, source):
+        fix = (
+            f"stop it (`kill {pid}`) and start it again where ${API_KEY_ENV} is not set: then "
+            f"it uses the key from {config.api.key_source}"
+        )
     uses = f"the running daemon (pid {pid}) uses the key from {source}"
     if verdict == "refused":
         found = [Check(name, "FAIL", f"{uses}, and the server refused it", fix)]

@@ -20,7 +20,7 @@ from typing import TextIO
 from hackatimed.clock import local_date
 from hackatimed.commands.common import RELOAD_ADVICE, load
 from hackatimed.commands.output import ago, duration, moment
-from hackatimed.config.load import Config, home_of
+from hackatimed.config.load import API_KEY_ENV, Config, home_of
 from hackatimed.delivery.outbox import OUTBOX_FILE, OutboxStats, peek
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK, KEY_PAGE
 from hackatimed.lock import holder, lock_file_exists
@@ -284,10 +284,17 @@ def _key(r: Report) -> str:
             f"your key is on {KEY_PAGE}"
         )
     source = f" (from {r.key_source})" if r.key_source else ""
+    other = r.running and r.key_source_here not in (None, r.key_source)
+    if r.key_refused and other and r.key_source == f"${API_KEY_ENV}":
+        return (
+            f"REFUSED by the server{source}. Stop the daemon (`kill {r.pid}`) and start it "
+            f"again where ${API_KEY_ENV} is not set: then it uses the key from "
+            f"{r.key_source_here}."
+        )
     if r.key_refused:
         text = (
             f"REFUSED by the server{source}. Copy it again from {KEY_PAGE}, set it "
-            f"(`hackatimed init --force`), then {RELOAD_ADVICE}."
+            f"(`hackatimed init --force`), then {RELOAD_ADVICE}"
         )
     elif r.key_verdict == "accepted":
         text = f"accepted by the server{source}"
@@ -295,9 +302,9 @@ def _key(r: Report) -> str:
         text = f"set{source}, not yet checked with the server"
     else:
         text = f"set{source}"
-    if r.running and r.key_source_here not in (None, r.key_source):
+    if other:
         text += f"; this shell's settings would give the key from {r.key_source_here}"
-    return text
+    return text + "."
 
 
 def _tilde(path: str, home: Path) -> str:
