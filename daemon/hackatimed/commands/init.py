@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from hackatimed.commands.common import RELOAD_ADVICE, check_key, config_path
-from hackatimed.config.load import API_KEY_ENV, Config, home_of, load_config
+from hackatimed.config.load import API_KEY_ENV, ENV_KEY_WINS, Config, home_of, load_config
 from hackatimed.config.values import key_is_malformed
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK, KEY_PAGE, ConfigError, HackatimedError
 
@@ -121,10 +122,15 @@ def example_config() -> str:
 def render_config(roots: Sequence[Path], key: str | None, *, home: Path) -> str:
     """The file init writes: the key (when it must be in the file) and the roots."""
     stamp = time.strftime("%Y-%m-%d")
+    advice = textwrap.wrap(
+        f"Every other key, with its default: `hackatimed init --example`. After an edit, "
+        f"{RELOAD_ADVICE}.",
+        width=96,
+        break_on_hyphens=False,
+    )
     lines = [
         f"# hackatimed configuration, written by `hackatimed init` on {stamp}.",
-        "# Every other key, with its default: `hackatimed init --example`. After an edit,",
-        f"# {RELOAD_ADVICE}.",
+        *(f"# {line}" for line in advice),
         "",
     ]
     if key is not None:
@@ -291,7 +297,8 @@ def _summary(
     print(f"  Watching: {roots}", file=out)
     print(f"  API key: {key.said}", file=out)
     for warning in (*config.warnings, *(() if told_roots else config.root_notes)):
-        print(f"  Note: {warning}", file=out)
+        if not warning.startswith(ENV_KEY_WINS):  # the API key line said it already
+            print(f"  Note: {warning}", file=out)
     if config.api.key is None:
         print(
             f"  Your key is on {KEY_PAGE}. "

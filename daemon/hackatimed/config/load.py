@@ -50,6 +50,7 @@ __all__ = [
     "APP_NAME",
     "CONFIG_ENV",
     "DEFAULT_API_URL",
+    "ENV_KEY_WINS",
     "ActivityConfig",
     "ApiConfig",
     "ApiKey",
@@ -71,6 +72,8 @@ __all__ = [
 APP_NAME = "hackatimed"
 CONFIG_ENV = "HACKATIMED_CONFIG"
 API_KEY_ENV = "HACKATIME_API_KEY"
+# The start of the warning when $HACKATIME_API_KEY shadows another key (init says it its way).
+ENV_KEY_WINS = f"${API_KEY_ENV} is used, and "
 VAULT_TIMEOUT_SECONDS = 10.0  # wakatime-cli gives 2 s; a vault that asks a keyring may need more
 
 
@@ -276,8 +279,8 @@ class _Builder:
         if env_key:
             if self.waka.api_key and self.waka.api_key != env_key:
                 self.warnings.append(
-                    f"${API_KEY_ENV} is used, and {self.waka_label()} holds another key that "
-                    f"is not: unset ${API_KEY_ENV} to use that one."
+                    f"{ENV_KEY_WINS}{self.waka_label()} holds another key that is not: unset "
+                    f"${API_KEY_ENV} to use that one."
                 )
             return self.checked(env_key, lambda: f"${API_KEY_ENV}"), f"${API_KEY_ENV}"
         if self.waka.api_key:
