@@ -85,3 +85,18 @@ def test_install_service_asks_to_hand_over_from_a_daemon_started_by_hand(tmp_pat
     assert f"kill {os.getpid()}" in message and "install-service` again" in message
     assert not (home / ".config" / "systemd").exists(), "nothing installed, no empty folder"
     assert not any("enable" in c for c in calls)
+
+
+def test_doctor_checks_the_roots_of_a_daemon_started_with_root(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    root = tmp_path / "code"
+    root.mkdir()
+    env = clean_env(home)
+    with DaemonProcess(["run", "--root", str(root)], env=env) as daemon:
+        daemon.wait_for_line(f"watching {root}")
+        doctor = hackatimed("doctor", env=env)
+        assert daemon.stop() == 0, daemon.output()
+    assert f"ok    root          {root}" in doctor.stdout
+    assert "no folders to watch" not in doctor.stdout
+    assert f"a daemon runs (pid {daemon.proc.pid}) without it" in doctor.stdout
