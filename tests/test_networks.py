@@ -83,6 +83,19 @@ def test_proxy_in_wakatime_cfg_wins_over_the_variables(
     assert (asked(proxy), asked(server)) == (1, 0)
 
 
+def test_heartbeat_rate_limit_seconds_is_honoured(tmp_path: Path, home: Path) -> None:
+    from hackatimed.config.load import load_config
+
+    (home / ".wakatime.cfg").write_text("[settings]\nheartbeat_rate_limit_seconds = 45\n")
+    config = load_config(None, env=clean_env(home), home=home, require_roots=False)
+    assert config.heartbeats.rate_limit_seconds == 45
+    assert config.not_honoured == ()
+    mine = tmp_path / "mine.toml"
+    mine.write_text("[heartbeats]\nrate_limit_seconds = 20\n")
+    config = load_config(mine, env=clean_env(home), home=home, require_roots=False)
+    assert config.heartbeats.rate_limit_seconds == 20, "the TOML wins"
+
+
 def test_doctor_names_what_is_not_honoured(tmp_path: Path, home: Path) -> None:
     (home / ".wakatime.cfg").write_text(
         "[settings]\nproxy = socks5://user:secretpass@127.0.0.1:1080\nhide_project_folder = true\n"

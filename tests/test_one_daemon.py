@@ -96,7 +96,13 @@ def test_doctor_checks_the_roots_of_a_daemon_started_with_root(tmp_path: Path) -
     with DaemonProcess(["run", "--root", str(root)], env=env) as daemon:
         daemon.wait_for_line(f"watching {root}")
         doctor = hackatimed("doctor", env=env)
+        # A config file written since (`init`): status still tells the daemon's own.
+        (home / ".config" / "hackatimed").mkdir(parents=True)
+        write_config(home / ".config" / "hackatimed" / "config.toml", url="http://127.0.0.1:9/api",
+                     key=None, roots=[root], data_dir=home / ".local/state/hackatimed")  # fmt: skip
+        report = json.loads(hackatimed("status", "--json", env=env).stdout)
         assert daemon.stop() == 0, daemon.output()
     assert f"ok    root          {root}" in doctor.stdout
     assert "no folders to watch" not in doctor.stdout
     assert f"a daemon runs (pid {daemon.proc.pid}) without it" in doctor.stdout
+    assert report["running"] is True and report["config_path"] is None

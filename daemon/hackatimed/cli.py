@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="hackatimed",
         description="Turns your edits, in any editor, into Hackatime coding time.",
-        epilog="`hackatimed help COMMAND` (or `hackatimed COMMAND --help`) says more about one.",
+        epilog="`hackatimed help COMMAND` (or `hackatimed COMMAND --help`) says more about one; "
+        "`hackatimed version` prints the version.",
     )
     parser.add_argument("--version", action="version", version=f"hackatimed {__version__}")
     parser.add_argument("--config", type=Path, metavar="PATH", default=None, help=_CONFIG_HELP)

@@ -35,17 +35,26 @@ def test_ping_sends_one_heartbeat_and_prints_the_answer(
                           data_dir=tmp_path / "data")  # fmt: skip
     done = hackatimed("ping", "--config", str(config), env=clean_env(home))
     assert done.returncode == 0, done.stderr
-    assert f"Sent one heartbeat (hackatimed ping, project none) to {url}" in done.stdout
+    assert (
+        "Sent one heartbeat (hackatimed ping, project none, category debugging: not counted as "
+        f"coding) to {url}"
+    ) in done.stdout
     assert "the server answered HTTP 201, stored" in done.stdout
     assert "https://hackatime.hackclub.com/my/wakatime_setup" in done.stdout
     assert [hb["entity"] for hb in fake.heartbeats] == ["hackatimed ping"]
     assert fake.heartbeats[0]["machine"] == "testbox"
     assert "project" not in fake.heartbeats[0]
+    # Never "coding": the ping is not the person's work.
+    assert (fake.heartbeats[0]["category"], fake.heartbeats[0]["is_write"]) == ("debugging", False)
 
     done = hackatimed("ping", "--config", str(config), str(repo / "app.py"), env=clean_env(home))
     assert done.returncode == 0, done.stderr
     assert fake.heartbeats[-1]["entity"] == str(repo / "app.py")
     assert fake.heartbeats[-1]["project"] == "webapp"
+    assert (fake.heartbeats[-1]["category"], fake.heartbeats[-1]["is_write"]) == (
+        "debugging",
+        False,
+    )
     assert not (tmp_path / "data" / "outbox.db").exists(), "sent directly, not queued"
 
 

@@ -4,7 +4,8 @@ For a first setup: Hackatime's setup page waits for a first heartbeat, and a per
 have to edit a file and wait out the flush interval to see that the key, the server and the
 network work. With a PATH it sends what a save of that file would (`explain`'s heartbeat);
 without, a heartbeat named `hackatimed ping`, with no project. Either is one heartbeat: the
-server adds time between heartbeats, so one alone adds none.
+server adds time between heartbeats, so one alone adds none, and it is sent as `debugging`,
+never as `coding`: it is not the person's work.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TextIO
 
 from hackatimed import __version__
@@ -29,6 +31,9 @@ from hackatimed.errors import EXIT_FAILURE, EXIT_OK, KEY_PAGE, HackatimedError
 from hackatimed.heartbeat import Heartbeat
 
 PING_ENTITY = "hackatimed ping"
+# Never "coding": a ping is not the person's work, and a heartbeat within two minutes of another
+# adds time; only "coding" counts on leaderboards and for Hack Club's programs.
+PING_CATEGORY = "debugging"
 
 
 def cmd_ping(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -50,7 +55,10 @@ def ping(args: argparse.Namespace, env: Mapping[str, str], *, out: TextIO) -> in
         (result,) = asyncio.run(send())
     except ApiError as exc:
         raise for_a_person(exc) from None
-    what = f"one heartbeat ({hb.entity}, project {hb.project or 'none'})"
+    what = (
+        f"one heartbeat ({hb.entity}, project {hb.project or 'none'}, "
+        f"category {hb.category}: not counted as coding)"
+    )
     if result.accepted:
         print(
             f"Sent {what} to {config.api.url}: the server answered HTTP {result.status}, "
@@ -75,7 +83,7 @@ def _heartbeat(args: argparse.Namespace, env: Mapping[str, str], config: Config)
         return Heartbeat(
             entity=PING_ENTITY,
             time=time.time(),
-            category=config.heartbeats.category,
+            category=PING_CATEGORY,
             is_write=False,
             user_agent=heartbeat_user_agent(__version__, None),
             machine=builder.machine or None,
@@ -87,4 +95,5 @@ def _heartbeat(args: argparse.Namespace, env: Mapping[str, str], config: Config)
             f"{explanation.path}: a save of it sends nothing ({explanation.skipped}). Ping "
             "without a PATH, or give a file in a watched folder."
         )
-    return explanation.heartbeat
+    # What a save would send, but no save happened: not a write, and not "coding".
+    return replace(explanation.heartbeat, category=PING_CATEGORY, is_write=False)

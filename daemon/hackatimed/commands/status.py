@@ -115,7 +115,10 @@ def gather(config: Config, *, now: float) -> Report:
         started_at=p.started_at if p else _started(pid),
         version=p.version if p else None,
         stopped_uncleanly=bool(p and p.running and not running),
-        config_path=str(config.source) if config.source else None,
+        # The running daemon's own: it may have started before `init` wrote a file.
+        config_path=(p.config_path if p and running else None)
+        if p and running
+        else (str(config.source) if config.source else None),
         data_dir=str(data_dir),
         roots=list(p.roots) if p and running else [str(r) for r in config.watch.roots],
         watched_roots=list(p.watched_roots) if p and running else [],

@@ -175,11 +175,17 @@ class _Builder:
             else default_data_dir(env=self.env, home=self.home)
         )
         machine = self.values.get("heartbeats.machine", "").strip() or self.waka.hostname or ""
+        spacing = self.waka.heartbeat_rate_limit_seconds
+        from_waka: dict[str, Any] = (
+            {"rate_limit_seconds": spacing}
+            if spacing is not None and "heartbeats.rate_limit_seconds" not in self.values
+            else {}
+        )
         return Config(
             api=self.api(),
             watch=self.watch(extra_roots, require_roots=require_roots),
             heartbeats=HeartbeatConfig(
-                **self.given("heartbeats", HeartbeatConfig, "machine"), machine=machine
+                **self.given("heartbeats", HeartbeatConfig, "machine"), **from_waka, machine=machine
             ),
             activity=ActivityConfig(**self.given("activity", ActivityConfig)),
             privacy=self.privacy(),

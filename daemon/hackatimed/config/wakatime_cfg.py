@@ -59,6 +59,7 @@ class WakatimeSettings:
     hide_dependencies: bool | None = None
     exclude_unknown_project: bool | None = None
     include_only_with_project_file: bool | None = None
+    heartbeat_rate_limit_seconds: float | None = None
     project_map: tuple[tuple[str, str], ...] = ()  # (regex, project name with {0}-style groups)
     # The network, as wakatime-cli takes it. `proxy` is None when not set or not usable.
     proxy: str | None = field(default=None, repr=False)  # may hold a password
@@ -165,6 +166,7 @@ def _settings(path: Path, parser: configparser.ConfigParser) -> WakatimeSettings
         hide_dependencies=hide_dependencies,
         exclude_unknown_project=exclude_unknown_project,
         include_only_with_project_file=include_only,
+        heartbeat_rate_limit_seconds=_seconds(path, "heartbeat_rate_limit_seconds", raw, warnings),
         project_map=project_map,
         proxy=proxy,
         no_ssl_verify=_bool(path, "no_ssl_verify", raw, warnings),
@@ -181,7 +183,6 @@ def _settings(path: Path, parser: configparser.ConfigParser) -> WakatimeSettings
 _NOT_HONOURED = {
     "hide_project_folder": "paths are sent whole; hide_file_names hides them",
     "timeout": "use api.timeout_seconds in hackatimed's config",
-    "heartbeat_rate_limit_seconds": "use heartbeats.rate_limit_seconds in hackatimed's config",
     "offline": "hackatimed always queues on disk",
 }
 
@@ -228,6 +229,20 @@ def _hide(path: Path, name: str, value: str | None, warnings: list[str]) -> Hide
 def _hides_all(rule: Hide | None) -> bool | None:
     """hide_dependencies has no patterns: a list of them can only mean "hide"."""
     return rule if rule is None or isinstance(rule, bool) else True
+
+
+def _seconds(path: Path, name: str, raw: dict[str, str], warnings: list[str]) -> float | None:
+    value = raw.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        warnings.append(f"{path}: {name} should be a number of seconds; it is ignored.")
+        return None
+    return seconds
 
 
 def _bool(path: Path, name: str, raw: dict[str, str], warnings: list[str]) -> bool | None:
