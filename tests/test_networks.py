@@ -99,7 +99,9 @@ def test_heartbeat_rate_limit_seconds_is_honoured(tmp_path: Path, home: Path) ->
 def test_doctor_names_what_is_not_honoured(tmp_path: Path, home: Path) -> None:
     (home / ".wakatime.cfg").write_text(
         "[settings]\nproxy = socks5://user:secretpass@127.0.0.1:1080\nhide_project_folder = true\n"
-        "timeout = 5\napi_url = http://127.0.0.1:9/api/hackatime/v1\n"
+        "timeout = 5\napi_url = http://127.0.0.1:9/api/hackatime/v1\nimport_cfg = ~/other.cfg\n"
+        "status_bar_enabled = true\nheartbeat_rate_limit_seconds = 30\n"
+        f"[project_api_key]\nwork/.* = {KEY}\n"
     )
     config = write_config(tmp_path / "c.toml", url="http://127.0.0.1:9/api", key=None,
                           roots=[tmp_path], data_dir=tmp_path / "data")  # fmt: skip
@@ -108,6 +110,11 @@ def test_doctor_names_what_is_not_honoured(tmp_path: Path, home: Path) -> None:
     assert "not honoured by hackatimed" in line
     assert "proxy (socks5:// proxies are not supported" in line
     assert "hide_project_folder (" in line and "timeout (" in line
+    assert "import_cfg (the file it names is not read)" in line
+    assert "[project_api_key] (one key is used for every project)" in line
+    assert "status_bar_enabled" not in line, "an editor's own setting: nothing to say"
+    assert "heartbeat_rate_limit_seconds" not in line and "api_url" not in line
+    assert KEY not in done.stdout + done.stderr
     assert "secretpass" not in done.stdout + done.stderr
 
 

@@ -149,9 +149,7 @@ def _settings(path: Path, parser: configparser.ConfigParser) -> WakatimeSettings
     exclude_unknown_project = _bool(path, "exclude_unknown_project", raw, warnings)
     include_only = _bool(path, "include_only_with_project_file", raw, warnings)
     project_map = _project_map(path, parser, warnings)
-    not_honoured = [
-        f"{name} ({why})" for name, why in _NOT_HONOURED.items() if raw.get(name, "").strip()
-    ]
+    not_honoured = _not_honoured(raw, parser)
     proxy = _proxy(get("proxy"), not_honoured)
     return WakatimeSettings(
         path=path,
@@ -177,14 +175,46 @@ def _settings(path: Path, parser: configparser.ConfigParser) -> WakatimeSettings
     )
 
 
-# What wakatime-cli reads from [settings] and hackatimed does not: named by `doctor`.
-# (Settings about an editor's status bar, or wakatime-cli's own log and offline queue, have no
-# meaning for a daemon and are not listed.)
-_NOT_HONOURED = {
+# The [settings] hackatimed honours (`proxy` only in the forms `_proxy` takes).
+_HONOURED = frozenset(
+    {alias for aliases in _ALIASES.values() for alias in aliases}
+    | {
+        "api_url", "hostname", "include", "exclude_unknown_project",
+        "include_only_with_project_file", "heartbeat_rate_limit_seconds", "proxy",
+        "no_ssl_verify", "ssl_certs_file", "api_key_vault_cmd",
+    }
+)  # fmt: skip
+# An editor plugin's own settings (its status bar, wakatime-cli's log and metrics): they mean
+# nothing to a daemon, and saying so for each would bury what matters.
+_EDITOR_ONLY = frozenset(
+    {"debug", "log_file", "metrics", "status_bar_enabled", "status_bar_coding_activity",
+     "status_bar_hide_categories"}
+)  # fmt: skip
+# Why, for what wakatime-cli does with a setting and hackatimed does not.
+_WHY_NOT = {
     "hide_project_folder": "paths are sent whole; hide_file_names hides them",
     "timeout": "use api.timeout_seconds in hackatimed's config",
     "offline": "hackatimed always queues on disk",
+    "import_cfg": "the file it names is not read",
+    "[project_api_key]": "one key is used for every project",
+    "[git]": "git settings such as project_from_git_remote are not read",
+    "[git_submodule_projectmap]": "submodules are their own projects",
 }
+# Sections of wakatime-cli's own state or already read: not for `doctor` to name.
+_KNOWN_SECTIONS = frozenset({"settings", "projectmap", "internal"})
+
+
+def _not_honoured(raw: dict[str, str], parser: configparser.ConfigParser) -> list[str]:
+    """Every setting (and section) of the file that hackatimed does not honour, with why."""
+    found = []
+    for name, value in raw.items():
+        if value.strip() and name not in _HONOURED and name not in _EDITOR_ONLY:
+            found.append(f"{name} ({_WHY_NOT.get(name, 'not supported')})")
+    for section in parser.sections():
+        if section.lower() not in _KNOWN_SECTIONS and parser.items(section):
+            name = f"[{section}]"
+            found.append(f"{name} ({_WHY_NOT.get(name, 'not supported')})")
+    return found
 
 
 def _proxy(value: str | None, not_honoured: list[str]) -> str | None:
