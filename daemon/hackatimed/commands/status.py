@@ -116,7 +116,7 @@ def gather(config: Config, *, now: float) -> Report:
         version=p.version if p else None,
         stopped_uncleanly=bool(p and p.running and not running),
         # The running daemon's own: it may have started before `init` wrote a file.
-        config_path=(p.config_path if p and running else None)
+        config_path=p.config_path
         if p and running
         else (str(config.source) if config.source else None),
         data_dir=str(data_dir),
