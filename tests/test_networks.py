@@ -55,6 +55,14 @@ def test_proxy_variables_with_no_proxy(
 ) -> None:
     server, url, proxy, proxy_url = servers
     config = config_for(tmp_path, url)
+    # A ~/.netrc for every host must not take the key's place (aiohttp's trust_env would).
+    (home / ".netrc").write_text("default login someone password elsewhere\n")
+    (home / ".netrc").chmod(0o600)
+    doctor = hackatimed(
+        "doctor", "--config", str(config), env=clean_env(home, HTTP_PROXY=proxy_url)
+    )
+    assert f"requests go through the proxy {proxy_url} ($HTTP_PROXY)" in doctor.stdout
+    proxy.requests.clear()
     through = hackatimed("today", "--config", str(config),
                          env=clean_env(home, HTTP_PROXY=proxy_url))  # fmt: skip
     assert through.returncode == 0, through.stderr
@@ -74,13 +82,48 @@ def test_proxy_in_wakatime_cfg_wins_over_the_variables(
     form: str,
 ) -> None:
     server, url, proxy, proxy_url = servers
-    given = proxy_url.removeprefix("http://") if form == "bare" else proxy_url
+    bare = proxy_url.removeprefix("http://")
+    given = bare if form == "bare" else f"http://student:pa55word@{bare}"
     (home / ".wakatime.cfg").write_text(f"[settings]\nproxy = {given}\n")
     config = config_for(tmp_path, url)
     done = hackatimed("today", "--config", str(config),
                       env=clean_env(home, NO_PROXY="127.0.0.1"))  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (asked(proxy), asked(server)) == (1, 0)
+    if form == "http":
+        sent = next(r for r in proxy.requests if r.path == TODAY)
+        assert sent.headers["Proxy-Authorization"].startswith("Basic ")
+        doctor = hackatimed("doctor", "--config", str(config), env=clean_env(home))
+        assert f"through the proxy http://{bare} (proxy in ~/.wakatime.cfg)" in doctor.stdout
+        assert "pa55word" not in doctor.stdout + doctor.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "no_proxy", "bypassed"),
+    [
+        ("api.example.org", "example.org", True),
+        ("api.example.org", ".example.org", True),
+        ("example.org", "other.org, example.org:443", True),
+        ("notexample.org", "example.org", False),
+        ("127.0.0.1", "localhost,127.0.0.1", True),
+        ("::1", "[::1]:8080", True),
+        ("anything", "*", True),
+        ("host", "", False),
+    ],
+)
+def test_no_proxy_as_curl_reads_it(host: str, no_proxy: str, bypassed: bool) -> None:
+    from hackatimed.config.load import _bypassed
+
+    assert _bypassed(host, no_proxy) is bypassed
+
+
+def test_a_socks_proxy_variable_is_said_and_not_used(tmp_path: Path, home: Path) -> None:
+    from hackatimed.config.load import load_config
+
+    env = clean_env(home, ALL_PROXY="socks5://127.0.0.1:1080")
+    config = load_config(None, env=env, home=home, require_roots=False)
+    assert config.api.proxy is None
+    assert any("$ALL_PROXY names a socks5:// proxy" in w for w in config.warnings)
 
 
 def test_heartbeat_rate_limit_seconds_is_honoured(tmp_path: Path, home: Path) -> None:

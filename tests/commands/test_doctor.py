@@ -112,7 +112,8 @@ def test_a_good_setup_is_all_ok(setup: Setup) -> None:
     assert code == 0, "\n".join(lines)
     assert lines == [
         f"ok    config        {setup.config}",
-        "ok    network       requests go directly (no proxy set); TLS verified",
+        "ok    network       requests go directly (no proxy set, or NO_PROXY names the server); "
+        "TLS verified",
         f"ok    server        {setup.url} answers",
         "ok    API key       accepted by the server (from api.key)",
         f"ok    root          {setup.root}",

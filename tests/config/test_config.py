@@ -154,7 +154,8 @@ DERIVED = {
     "root_notes",
     "not_honoured",
     "wakatime_cfg",
-    "api.proxy",  # these three from ~/.wakatime.cfg only
+    "api.proxy",  # these from ~/.wakatime.cfg (and the proxy variables) only
+    "api.proxy_source",
     "api.verify_tls",
     "api.ca_file",
     "project_map",  # [[projects.map]]

@@ -131,12 +131,11 @@ def _wakatime_cfg(config: Config, env: Mapping[str, str]) -> list[Check]:
             found.append(Check("wakatime.cfg", "ok", f"{config.wakatime_cfg}: every setting used"))
     api = config.api
     if api.proxy is not None:
-        host = api.proxy.rpartition("@")[2]  # never the password
-        route = f"through the proxy {host} (proxy in ~/.wakatime.cfg)"
+        scheme, _, rest = api.proxy.partition("://")
+        shown = f"{scheme}://{rest.rpartition('@')[2]}"  # never the user and password
+        route = f"through the proxy {shown} ({api.proxy_source})"
     else:
-        names = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
-        given = [n for n in names if env.get(n)]
-        route = f"as ${given[0]} says (and $NO_PROXY)" if given else "directly (no proxy set)"
+        route = "directly (no proxy set, or NO_PROXY names the server)"
     tls = (
         "TLS NOT verified (no_ssl_verify)"
         if not api.verify_tls

@@ -13,6 +13,7 @@ import shlex
 import stat
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -232,11 +233,19 @@ class _Builder:
                     "file; the system's certificates are used."
                 )
                 ca_file = None
+        url = self.url()
+        proxy: str | None
+        proxy_source: str | None
+        if waka.proxy is not None:
+            proxy, proxy_source = waka.proxy, f"proxy in {self.waka_label()}"
+        else:
+            proxy, proxy_source = self.env_proxy(url)
         return ApiConfig(
-            url=self.url(),
+            url=url,
             key=key,
             key_source=key_source,
-            proxy=waka.proxy,
+            proxy=proxy,
+            proxy_source=proxy_source,
             verify_tls=verify,
             ca_file=ca_file,
             **given,
@@ -331,6 +340,31 @@ class _Builder:
             self.warnings.append(f"{where}: {argv[0]!r} {what}; no key from it.")
             return None
         return ApiKey(key)
+
+    def env_proxy(self, url: str) -> tuple[str | None, str | None]:
+        """The proxy the environment gives for `url`, as curl reads it: `<scheme>_proxy` (either
+        case), then ALL_PROXY; none when NO_PROXY names the host. Read here rather than by
+        aiohttp's `trust_env`, which would also take credentials from ~/.netrc and clash with
+        the key's Authorization header."""
+        parts = urllib.parse.urlsplit(url)
+        names = (f"{parts.scheme}_proxy", f"{parts.scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
+        name = next((n for n in names if self.env.get(n, "").strip()), None)
+        if name is None:
+            return None, None
+        value = self.env[name].strip()
+        no_proxy = self.env.get("no_proxy") or self.env.get("NO_PROXY") or ""
+        host = parts.hostname or ""
+        if _bypassed(host, no_proxy):
+            return None, None
+        if "://" not in value:
+            value = f"http://{value}"
+        if value.split("://", 1)[0].lower() not in ("http", "https"):
+            self.warnings.append(
+                f"${name} names a {value.split('://', 1)[0]}:// proxy, which hackatimed cannot "
+                "use (http:// and https:// only); requests go without it."
+            )
+            return None, None
+        return value, f"${name}"
 
     def waka_label(self) -> str:
         """`~/.wakatime.cfg`, or where `$WAKATIME_HOME` put it."""
@@ -460,6 +494,25 @@ class _Builder:
         )
         theirs = (ProjectMapping(name=n, pattern=p) for p, n in self.waka.project_map)
         return (*mine, *theirs)
+
+
+def _bypassed(host: str, no_proxy: str) -> bool:
+    """Whether NO_PROXY (`*`, or names and addresses, comma-separated) names `host`: the name
+    itself or a domain it is in (`example.org` and `.example.org` both cover `api.example.org`),
+    as curl reads it."""
+    host = host.lower().rstrip(".")
+    for entry in no_proxy.lower().split(","):
+        name = entry.strip()
+        if name == "*":
+            return True
+        if name.startswith("[") and "]" in name:
+            name = name[1 : name.index("]")]  # [::1]:8080
+        elif name.count(":") == 1:
+            name = name.partition(":")[0]  # host:port
+        name = name.lstrip(".").rstrip(".")
+        if name and (host == name or host.endswith("." + name)):
+            return True
+    return False
 
 
 def _expand(raw: str, *, home: Path, base: Path) -> Path:

@@ -54,10 +54,12 @@ class ApiConfig:
     # "~/.wakatime.cfg"), for `status` and `doctor`; never the key itself.
     key_source: str | None = None
     timeout_seconds: float = 30.0
-    # From ~/.wakatime.cfg, as wakatime-cli takes them: `proxy` (an http:// or https:// URL;
-    # None: the HTTPS_PROXY/HTTP_PROXY/NO_PROXY variables decide), `no_ssl_verify`,
-    # `ssl_certs_file` (a CA bundle to trust instead of the system's).
+    # From ~/.wakatime.cfg, as wakatime-cli takes them: `proxy` (an http:// or https:// URL),
+    # else the one the HTTPS_PROXY/HTTP_PROXY/ALL_PROXY variables give for `url` unless
+    # NO_PROXY names its host; `no_ssl_verify`; `ssl_certs_file` (a CA bundle to trust instead
+    # of the system's).
     proxy: str | None = field(default=None, repr=False)  # may hold a password
+    proxy_source: str | None = None  # "proxy in ~/.wakatime.cfg", "$HTTPS_PROXY", ...
     verify_tls: bool = True
     ca_file: Path | None = None
 

@@ -118,8 +118,8 @@ class HackatimeClient:
         verify_tls: bool = True,
         ca_file: Path | None = None,
     ) -> None:
-        """`proxy`: an http:// or https:// proxy for every request; None: the HTTPS_PROXY,
-        HTTP_PROXY and NO_PROXY variables decide, as for curl. `verify_tls` False accepts any
+        """`proxy`: an http:// or https:// proxy for every request (the config's, from
+        ~/.wakatime.cfg or the proxy variables); None, none. `verify_tls` False accepts any
         certificate; `ca_file` is a CA bundle to trust instead of the system's."""
         self._base = base_url.rstrip("/")
         self._proxy = proxy
@@ -243,9 +243,8 @@ class HackatimeClient:
             self._session = aiohttp.ClientSession(
                 headers=self._headers,
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
-                # The proxy variables, with NO_PROXY, as every other HTTP client on the machine
-                # takes them (a `proxy` given above wins over them).
-                trust_env=True,
+                # No trust_env: the config has read the proxy variables already (`proxy`), and
+                # aiohttp's would also put ~/.netrc credentials against the key's header.
             )
         return self._session
 
