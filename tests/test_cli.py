@@ -231,6 +231,7 @@ def test_without_a_service_manager_install_undoes_itself_and_uninstall_still_wor
     with pytest.raises(HackatimedError) as raised:
         install(NoManager())
     assert not unit.exists()
+    assert not (home / ".config").exists(), "no empty ~/.config/systemd/user/ left behind"
     message = str(raised.value)
     assert f"Removed {unit} again." in message and "No medium found" in message
     assert "loginctl enable-linger" in message and "autostart" in message
