@@ -38,7 +38,8 @@ def test_counts_last_send_and_dated_error_survive_restarts(tmp_path: Path) -> No
         with DaemonProcess(["run", "--config", str(config)], env=env) as daemon:
             daemon.wait_for_line(f"watching {root}")
             (root / "a.py").write_text("print('a')\n")
-            daemon.wait_for_line("HTTP 503")
+            daemon.wait_for_line(f"heartbeat {root / 'a.py'}")
+            daemon.wait_for_line("Next try in")  # the send failed (not the key check at start)
             assert daemon.stop() == 0, daemon.output()
 
         report = status()
