@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hackatimed import __version__
+from hackatimed.activity.agents import AgentHomes, AgentLogs, Attribution
 from hackatimed.activity.edits import Activity, Edit, editor_buffer
 from hackatimed.activity.focus import FocusSource
 from hackatimed.activity.idle import IdleSource
@@ -60,20 +61,33 @@ class Daemon:
         home: Path | None = None,
         backup_folders: Sequence[Path] = (),
         desktop: Callable[[Config], Sources | None] | None = None,
+        agent_homes: AgentHomes | None = None,
     ) -> None:
         """`focus`: the focused-window source, if this desktop has one; `home` expands `~`
         in window titles; `backup_folders`: where VS Code and its forks keep unsaved changes
         (`editor_backups.backup_folders`); `desktop`: for a daemon started before the desktop
         session, the idle and focus sources of the session once there is one (None until
-        then), asked now and then and at each reload."""
+        then), asked now and then and at each reload; `agent_homes`: where AI agents keep their
+        session logs (None: none are read, no edit is an agent's)."""
         self._config = config
         self._clock = clock
         self._idle = idle
         self._reload_config = reload_config
         self._builder_factory = builder_factory
         self._builder = builder_factory(config)
+        activity = config.activity
+        self._attribution = Attribution(
+            AgentLogs(agent_homes, clock=clock) if agent_homes is not None else None,
+            clock=clock,
+            idle_after_seconds=activity.idle_after_seconds,
+            ai_edits=activity.ai_edits,
+            unattended_edits=activity.unattended_edits,
+        )
         self._activity = Activity(
-            clock=clock, idle=idle, idle_after_seconds=config.activity.idle_after_seconds
+            clock=clock,
+            idle=idle,
+            idle_after_seconds=activity.idle_after_seconds,
+            sort=self._attribution.sort,
         )
         self._focus = focus
         self._home = home or Path.home()
@@ -234,6 +248,8 @@ class Daemon:
         self._count_today(len(items))
         for hb in heartbeats:
             kind = "save" if hb.is_write else "keepalive"
+            if hb.ai_line_changes is not None:
+                kind += f", {hb.category}: an AI agent's"
             log.info(
                 "heartbeat %s (%s, %s) t=%.6f", hb.entity, hb.project or "no project", kind, hb.time
             )
@@ -343,6 +359,11 @@ class Daemon:
             log.warning("storage settings change only on restart; they are kept as they were")
             new = replace(new, storage=old.storage)
         self._config = new
+        self._attribution.configure(
+            idle_after_seconds=new.activity.idle_after_seconds,
+            ai_edits=new.activity.ai_edits,
+            unattended_edits=new.activity.unattended_edits,
+        )
         # Off the loop: the rules read files and ask git for its global excludes file.
         self._builder = await asyncio.to_thread(self._builder_factory, new)
         if self._watcher is not None:
@@ -380,6 +401,20 @@ class Daemon:
             self._today, self._heartbeats_today = today, 0
         self._heartbeats_today += n
 
+    def _edits_today(self) -> dict[str, object]:
+        counts = self._attribution.counts
+        if counts.day != local_date(self._clock.wall()).isoformat():
+            return {}
+        return {
+            "day": counts.day,
+            "person": counts.person,
+            "agents": counts.agents,
+            "unattended": counts.unattended,
+            "by_agent": dict(counts.by_agent),
+            "ai_edits": self._config.activity.ai_edits,
+            "unattended_edits": self._config.activity.unattended_edits,
+        }
+
     async def _publish_status(self, *, running: bool = True) -> None:
         # An idle source may ask another process (D-Bus, ioreg): never on the loop's thread.
         idle_seconds = await asyncio.to_thread(self._idle.idle_seconds)
@@ -414,6 +449,7 @@ class Daemon:
             watch_overflows=watcher.overflows if watcher else 0,
             storms=self._activity.storms,
             storm_changes_skipped=self._activity.storm_files_dropped,
+            edits_today=self._edits_today(),
             running=running,
             updated_at=self._clock.wall(),
         )

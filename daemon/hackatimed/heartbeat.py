@@ -27,6 +27,9 @@ class Heartbeat:
     cursorpos: int | None = None
     line_additions: int | None = None
     line_deletions: int | None = None
+    # Lines added plus removed by this save, by an AI agent or by the person (one is set).
+    ai_line_changes: int | None = None
+    human_line_changes: int | None = None
     project_root_count: int | None = None
     dependencies: tuple[str, ...] | None = None
     machine: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 STATUS_FILE = "status.json"
@@ -43,6 +43,9 @@ class DaemonStatus:
     watch_overflows: int = 0  # kernel event-queue overflows, each followed by a rescan
     storms: int = 0  # checkouts, installs, builds recognised and not counted
     storm_changes_skipped: int = 0
+    # Today's saves by whose they were: {"day", "person", "agents", "unattended", "by_agent",
+    # "ai_edits", "unattended_edits"}; empty before the first save of the day.
+    edits_today: dict[str, object] = field(default_factory=dict)
     running: bool = True
     updated_at: float = 0.0
 

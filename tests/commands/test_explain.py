@@ -140,6 +140,7 @@ def test_json_prints_one_wire_object_per_path(ws: Workspace) -> None:
         "cursorpos": len(APP),
         "line_additions": 1,
         "line_deletions": 0,
+        "human_line_changes": 1,  # a save explained is the person's
         "project_root_count": (str(ws.repo) + "/").count("/"),
         "dependencies": ["requests", "numpy"],
         "machine": "box",

@@ -17,8 +17,12 @@ def test_wire_fields_are_exactly_the_dataclass_fields() -> None:
 
 
 def test_to_wire_keeps_the_guide_order_and_leaves_unknowns_out() -> None:
-    wire = to_wire(full())
-    assert list(wire) == list(WIRE_FIELDS)
+    # A save is either the person's or an agent's: one of the two line-change fields is set.
+    wire = to_wire(dataclasses.replace(full(), human_line_changes=3))
+    assert list(wire) == [f for f in WIRE_FIELDS if f != "ai_line_changes"]
+    ai = to_wire(dataclasses.replace(full(), category="ai coding", ai_line_changes=3))
+    assert list(ai) == [f for f in WIRE_FIELDS if f != "human_line_changes"]
+    assert (ai["category"], ai["ai_line_changes"]) == ("ai coding", 3)
     bare = Heartbeat(entity="/x", time=1.5e9, category="coding", is_write=False, user_agent="u")
     assert to_wire(bare) == {
         "entity": "/x",

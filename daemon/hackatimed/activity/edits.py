@@ -77,6 +77,7 @@ class Edit:
     path: Path
     at: float  # wall-clock seconds: the burst's last event, or a keepalive's last input
     is_write: bool
+    agent: str | None = None  # the AI agent whose session log claims this write (agents.py)
 
 
 @dataclass(slots=True)
@@ -87,6 +88,9 @@ class _Burst:
 
 
 Hold = Callable[[Path, float], float]
+# Sorts released edits by whose they are (`agents.Attribution.sort`): marks an agent's, drops
+# those nobody made. Given the idle seconds at release (None: no idle source). May read files.
+Sort = Callable[[list[Edit], float | None], list[Edit]]
 
 
 def _no_hold(_path: Path, _first: float) -> float:
@@ -232,15 +236,18 @@ class Activity:
         storm_files: int = 10,
         storm_window_seconds: float = 3.0,
         scope_of: Callable[[Path], str] | None = None,
+        sort: Sort | None = None,
     ) -> None:
         """`idle_after_seconds`: no edit (and no input) for this long and nothing more is sent.
         `keepalive_seconds`: the spacing of keepalives; under the server's 2-minute cap.
         `assume_present_seconds`: with no idle source to ask, how long after an edit someone is
         taken to be still at work. `storm_files` distinct files of one repository changing
         within `storm_window_seconds` are a storm. `scope_of` names a file's repository.
+        `sort`: whose each released edit is; only the person's own edits lead to keepalives.
         """
         self._clock = clock
         self._idle = idle
+        self._sort = sort
         self._idle_after = idle_after_seconds
         self._keepalive = keepalive_seconds
         self._assume_present = min(assume_present_seconds, idle_after_seconds)
@@ -314,15 +321,27 @@ class Activity:
     async def take_due(self) -> list[Edit]:
         """`pop_due` for the event loop: the idle source, which may run a command (D-Bus,
         ioreg), is asked in a worker thread, and only when a keepalive is due."""
-        if not self._keepalive_due():
-            return self._pop(self._idle.idle_seconds)
-        answer = await asyncio.to_thread(self._idle.idle_seconds)
-        return self._pop(lambda: answer)
+        if self._sort is None:
+            if not self._keepalive_due():
+                return self._pop(self._idle.idle_seconds)
+            answer = await asyncio.to_thread(self._idle.idle_seconds)
+            return self._pop(lambda: answer)
+        edits = self._bursts.pop_due()
+        if not edits and not self._keepalive_due():
+            return []
+        idle = await asyncio.to_thread(self._idle.idle_seconds)
+        if edits:
+            # The agents' logs are read here: off the loop.
+            edits = await asyncio.to_thread(self._sort, edits, idle)
+        return self._released(edits, lambda: idle)
 
     def pop_all(self) -> list[Edit]:
         """Every pending edit, due or not: for shutdown, so no edit is lost."""
         self._tick_at = None
-        return self._bursts.pop_all()
+        edits = self._bursts.pop_all()
+        if edits and self._sort is not None:
+            edits = self._sort(edits, self._idle.idle_seconds())
+        return edits
 
     # -- storms ---------------------------------------------------------------------------------
 
@@ -388,8 +407,17 @@ class Activity:
 
     def _pop(self, idle_seconds: Callable[[], float | None]) -> list[Edit]:
         edits = self._bursts.pop_due()
-        if edits:
-            self._edited(edits[-1])
+        if edits and self._sort is not None:
+            answer = idle_seconds()
+            edits = self._sort(edits, answer)
+            return self._released(edits, lambda: answer)
+        return self._released(edits, idle_seconds)
+
+    def _released(self, edits: list[Edit], idle_seconds: Callable[[], float | None]) -> list[Edit]:
+        # An agent's write says nothing of where the person is: keepalives follow their own.
+        own = [e for e in edits if e.agent is None]
+        if own:
+            self._edited(own[-1])
         if self._keepalive_due():
             keepalive = self._keepalive_edit(idle_seconds())
             if keepalive is not None:

@@ -338,11 +338,18 @@ def _source(
     return found(), False
 
 
+# What the daemon does without idle time, said the same way by `status` and the README.
+NO_IDLE_RULE = (
+    "every save counts as yours unless an AI agent's log claims it, and so does the minute "
+    "after it (one keepalive 60 s later); writes by sync tools or scripts cannot be told apart"
+)
+
+
 def _idle(
     config: Config, env: Mapping[str, str], machine: Machine, published: DaemonStatus | None
 ) -> Check:
     if config.activity.system_idle == "off":
-        return Check("idle", "ok", "system idle time off (activity.system_idle): edits decide")
+        return Check("idle", "ok", f"system idle time off (activity.system_idle): {NO_IDLE_RULE}")
     name, ran = _source(
         published, running=lambda p: p.idle_source, found=lambda: machine.idle(config, env).name
     )
@@ -352,7 +359,7 @@ def _idle(
     return Check(
         "idle",
         "warn",
-        "no source of keyboard and mouse idle time: only edits count as activity",
+        f"no source of keyboard and mouse idle time: {NO_IDLE_RULE}",
         "on X11 install libxss1 (libXScrnSaver); on GNOME or KDE make sure gdbus or busctl is "
         "installed; otherwise nothing is needed",
     )

@@ -21,6 +21,7 @@ log = logging.getLogger("hackatimed")
 
 
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from hackatimed.activity.agents import AgentHomes
     from hackatimed.activity.editor_backups import backup_folders
     from hackatimed.activity.focus import choose_focus_source
     from hackatimed.activity.idle import choose_idle_source
@@ -78,6 +79,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 home=home,
                 backup_folders=backup_folders(home=home, env=env),
                 desktop=desktop if session.waiting else None,
+                agent_homes=AgentHomes.of(home=home, env=dict(env)),
             )
         )
     finally:

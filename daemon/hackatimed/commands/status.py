@@ -13,9 +13,9 @@ import sqlite3
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from hackatimed.clock import local_date
 from hackatimed.commands.common import RELOAD_ADVICE, load
@@ -69,6 +69,8 @@ class Report:
     storm_changes_skipped: int
     status_updated_at: float | None
     problems: list[str]  # what could not be read
+    # Today's saves by whose they were (the daemon's `edits_today`); empty when none.
+    edits_today: dict[str, Any] = field(default_factory=dict)
 
 
 def cmd_status(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -152,6 +154,7 @@ def gather(config: Config, *, now: float) -> Report:
         storm_changes_skipped=p.storm_changes_skipped if p and running else 0,
         status_updated_at=p.updated_at if p else None,
         problems=problems,
+        edits_today=dict(p.edits_today) if p and p.edits_today.get("day") == today else {},
     )
 
 
@@ -221,6 +224,8 @@ def render(r: Report, *, now: float, home: Path) -> str:
         row("Last error", when + r.last_error)
     row("API key", _key(r))
     row("Today", f"{r.heartbeats_today} heartbeat{'' if r.heartbeats_today == 1 else 's'}")
+    if r.running:
+        row("Saves today", _split(r.edits_today))
     if r.running and r.status_updated_at is not None:
         # The daemon publishes on new heartbeats and every 30 s, not after every send.
         row("Reported", f"{ago(r.status_updated_at, now)} (the queue is read live)")
@@ -262,9 +267,28 @@ def _watching(r: Report, home: Path) -> str:
     return ", ".join(shown) + folders
 
 
+def _split(edits: dict[str, Any]) -> str:
+    """Today's saves: the person's against the agents' (and those nobody made)."""
+    person, agents = int(edits.get("person", 0)), int(edits.get("agents", 0))
+    unattended = int(edits.get("unattended", 0))
+    ai_as = {"ai coding": "sent as ai coding", "coding": "sent as coding", "skip": "not sent"}
+    text = f"{person} yours (sent as coding), {agents} by AI agents"
+    by = edits.get("by_agent") or {}
+    if isinstance(by, dict) and by:
+        text += " (" + ", ".join(f"{name} {n}" for name, n in sorted(by.items())) + ")"
+    text += f", {ai_as.get(str(edits.get('ai_edits', 'ai coding')), '')}"
+    if unattended:
+        sent = "sent as coding" if edits.get("unattended_edits") == "coding" else "not sent"
+        text += f"; {unattended} with nobody at the keyboard and no agent's ({sent})"
+    return text
+
+
 def _activity(r: Report) -> str:
     if r.idle is None:
-        return "unknown: no idle source, so only edits count as activity"
+        return (
+            "unknown: no idle source, so every save counts as yours unless an AI agent's log "
+            "claims it, and so does the minute after it (one keepalive 60 s later)"
+        )
     state = f"{'idle' if r.idle else 'active'} (idle time from {r.idle_source}"
     if r.focus_source not in (None, "none", "off"):
         state += f"; the editor in focus from {r.focus_source}"

@@ -63,6 +63,8 @@ RULES: dict[str, Rule] = {
     "activity.system_idle": Rule("string", choices=("auto", "off")),
     "activity.window_focus": Rule("string", choices=("auto", "off")),
     "activity.editor_backups": Rule("string", choices=("auto", "off")),
+    "activity.ai_edits": Rule("string", choices=("ai coding", "skip", "coding")),
+    "activity.unattended_edits": Rule("string", choices=("skip", "coding")),
     "privacy.hide_file_names": _BOOL,
     "privacy.hide_project_names": _BOOL,
     "privacy.hide_branch_names": _BOOL,

@@ -93,6 +93,10 @@ class ActivityConfig:
     system_idle: Literal["auto", "off"] = "auto"
     window_focus: Literal["auto", "off"] = "auto"
     editor_backups: Literal["auto", "off"] = "auto"
+    # An AI agent's edits (named in its own session log): their category, or not sent at all.
+    ai_edits: Literal["ai coding", "skip", "coding"] = "ai coding"
+    # Edits no agent claims, made while nobody has given input for `idle_after_seconds`.
+    unattended_edits: Literal["skip", "coding"] = "skip"
 
 
 @dataclass(frozen=True, slots=True)

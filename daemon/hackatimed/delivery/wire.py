@@ -24,6 +24,8 @@ WIRE_FIELDS = (
     "cursorpos",
     "line_additions",
     "line_deletions",
+    "ai_line_changes",
+    "human_line_changes",
     "project_root_count",
     "dependencies",
     "machine",

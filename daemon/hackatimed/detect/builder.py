@@ -42,6 +42,7 @@ _RATE_MEMORY = 4096  # files whose last heartbeat is remembered for the rate lim
 _META_NAMES = frozenset({"HEAD", ".wakatime-project"})
 _VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr"})
 _NO_BASELINES: Mapping[Path, bytes | None] = MappingProxyType({})
+AI_CATEGORY = "ai coding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,12 @@ class HeartbeatBuilder:
         out = []
         for edit in edits:
             hb = self._derive(
-                edit.path, at=edit.at, is_write=edit.is_write, rate_limit=True, baselines=baselines
+                edit.path,
+                at=edit.at,
+                is_write=edit.is_write,
+                rate_limit=True,
+                baselines=baselines,
+                agent=edit.agent,
             ).heartbeat
             if hb is not None:
                 out.append(hb)
@@ -133,7 +139,7 @@ class HeartbeatBuilder:
 
     def build(self, edit: Edit) -> Heartbeat | None:
         return self._derive(
-            edit.path, at=edit.at, is_write=edit.is_write, rate_limit=True
+            edit.path, at=edit.at, is_write=edit.is_write, rate_limit=True, agent=edit.agent
         ).heartbeat
 
     def explain(self, path: Path) -> Explanation:
@@ -148,6 +154,7 @@ class HeartbeatBuilder:
         is_write: bool,
         rate_limit: bool,
         baselines: Mapping[Path, bytes | None] = _NO_BASELINES,
+        agent: str | None = None,
     ) -> Explanation:
         ignored = self.ignore.ignores_file(path)
         if ignored is not None:
@@ -179,10 +186,11 @@ class HeartbeatBuilder:
             text = snapshot.data[:MAX_DEPENDENCY_BYTES].decode("utf-8", errors="replace")
             dependencies = parse_dependencies(language.name, text) or None
         editor = self._editors.editor_for(info.root)
+        changed = _line_changes(facts.line_additions, facts.line_deletions) if is_write else None
         hb = Heartbeat(
             entity=str(path),
             time=at,
-            category=self._config.heartbeats.category,
+            category=self._category(agent),
             is_write=is_write,
             user_agent=heartbeat_user_agent(__version__, editor),
             project=info.project,
@@ -193,6 +201,8 @@ class HeartbeatBuilder:
             cursorpos=facts.cursorpos,
             line_additions=facts.line_additions,
             line_deletions=facts.line_deletions,
+            ai_line_changes=changed if agent is not None else None,
+            human_line_changes=changed if agent is None else None,
             project_root_count=info.project_root_count,
             dependencies=dependencies,
             machine=self.machine or None,
@@ -206,6 +216,13 @@ class HeartbeatBuilder:
             branch_rule=info.branch_rule,
             language_rule=language.rule,
         )
+
+    def _category(self, agent: str | None) -> str:
+        # An agent's edit is "ai coding" (Hackatime's and WakaTime's word for it) unless the
+        # person chose otherwise: only "coding" counts on leaderboards.
+        if agent is not None and self._config.activity.ai_edits == "ai coding":
+            return AI_CATEGORY
+        return self._config.heartbeats.category
 
     def _excluded_project(self, info: ProjectInfo) -> str | None:
         privacy = self._config.privacy
@@ -235,6 +252,12 @@ class HeartbeatBuilder:
             if len(self._sent) > _RATE_MEMORY:
                 self._sent.popitem(last=False)
         return True
+
+
+def _line_changes(additions: int | None, deletions: int | None) -> int | None:
+    if additions is None or deletions is None:
+        return None
+    return additions + deletions
 
 
 def _diffable(path: Path) -> bool:
