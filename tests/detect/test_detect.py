@@ -101,6 +101,7 @@ def test_whole_heartbeat_for_a_file_in_a_repo_on_a_feature_branch(env: Setup) ->
         "cursorpos": len("import os\nimport requests\n"),
         "line_additions": 1,
         "line_deletions": 0,
+        "human_line_changes": 1,  # the person's save: no agent claimed it
         "project_root_count": (str(repo) + "/").count("/"),
         "dependencies": ["requests", "numpy"],  # os is the standard library
         "machine": "testhost",
