@@ -48,7 +48,9 @@ MAX_BULK = 100
 KNOWN_FIELDS = (  # noqa: SIM905 (one line of names reads better than nineteen)
     "entity type time category project branch language is_write lines lineno cursorpos "
     "line_additions line_deletions project_root_count dependencies machine editor "
-    "operating_system user_agent"
+    "operating_system user_agent "
+    # Hackatime's ingest stores these AI attribution fields too (HACKATIME_API.md).
+    "ai_line_changes human_line_changes"
 ).split()
 HEARTBEATS = "/api/hackatime/v1/users/{user}/heartbeats"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -320,8 +322,13 @@ class FakeHackatime:
         except ValueError:
             return _error(400, "Invalid date")
         features = (q.get("features") or "languages").split(",")
+        categories = [c for c in (q.get("filter_by_category") or "").split(",") if c]
         with self._cond:
-            chosen = [h for h in self.heartbeats if start <= h["time"] < end]
+            chosen = [
+                h
+                for h in self.heartbeats
+                if start <= h["time"] < end and (not categories or h["category"] in categories)
+            ]
         total = _duration(chosen)
         data: dict[str, Any] = {
             "username": "test-user",

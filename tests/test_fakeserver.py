@@ -314,3 +314,29 @@ def test_command_line_server() -> None:
             assert json.load(resp) == {"requests": 1, "heartbeats": 1}
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+async def test_ai_attribution_fields_are_stored_and_stats_filter_by_category(
+    fake: FakeHackatime, http: aiohttp.ClientSession
+) -> None:
+    # As Hackatime's ingest: `ai_line_changes` and `human_line_changes` are kept, and a
+    # category filter sums only that category's heartbeats with the two-minute rule.
+    body = [
+        hb("/a.py", T0, human_line_changes=2),
+        hb("/a.py", T0 + 60, human_line_changes=1),
+        hb("/b.py", T0 + 10, category="ai coding", ai_line_changes=7),
+        hb("/b.py", T0 + 40, category="ai coding", ai_line_changes=3),
+    ]
+    status, _ = await post(http, fake, body)
+    assert status == 201
+    stored = {(h["entity"], h["time"]): h for h in fake.heartbeats}
+    assert stored["/a.py", T0]["human_line_changes"] == 2
+    assert stored["/b.py", T0 + 10]["ai_line_changes"] == 7
+    assert "ai_line_changes" not in stored["/a.py", T0]
+    url = fake.base_url + "/v1/users/my/stats"
+    totals = {}
+    for category in ("coding", "ai coding"):
+        params = {"start_date": "2026-01-01", "filter_by_category": category}
+        async with http.get(url, headers={"Authorization": f"Bearer {KEY}"}, params=params) as r:
+            totals[category] = (await r.json())["data"]["total_seconds"]
+    assert totals == {"coding": 60, "ai coding": 30}

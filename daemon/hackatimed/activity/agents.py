@@ -63,6 +63,7 @@ class Tail:
         self._max_line = max_line_bytes
         self._inode: int | None = None
         self.mtime = 0.0
+        self.bytes_read = 0  # in all: what following it has cost
 
     def read(self) -> Iterator[bytes]:
         """The complete lines appended since the last read. A file replaced or truncated is
@@ -81,6 +82,7 @@ class Tail:
                 f.seek(self._offset)
                 while chunk := f.read(_CHUNK):
                     self._offset += len(chunk)
+                    self.bytes_read += len(chunk)
                     yield from self._lines(chunk)
         except OSError as exc:
             log.debug("agent log %s unreadable: %s", self.path, exc)
@@ -90,10 +92,11 @@ class Tail:
         last = parts.pop()
         for part in parts:
             line, self._partial = self._partial + part, b""
-            if self._skipping or self._skip_first:
-                self._skipping = self._skip_first = False
-                continue
-            yield line
+            # The end of a line too long to keep, or of the line the first read started in.
+            skip = self._skipping or self._skip_first or len(line) > self._max_line
+            self._skipping = self._skip_first = False
+            if not skip:
+                yield line
         if self._skipping:
             return
         self._partial += last
@@ -212,6 +215,10 @@ class AgentLogs:
     @property
     def followed(self) -> tuple[Path, ...]:
         return tuple(self._followed)
+
+    @property
+    def bytes_read(self) -> int:
+        return sum(f.tail.bytes_read for f in self._followed.values())
 
     def who(self, path: Path, at: float) -> str | None:
         return self._book.who(os.path.normpath(path), at)

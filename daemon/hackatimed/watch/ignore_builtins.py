@@ -54,6 +54,10 @@ _FILES: dict[str, str] = {
     **_kind("OS litter", ".DS_Store Thumbs.db ehthumbs.db desktop.ini .directory"),
     "Icon\r": "OS litter",
     **_kind("tool cache", ".eslintcache .coverage"),
+    # An agent's own log of its session, written as it works: never the person's edit.
+    **_kind(
+        "AI agent's session log", ".aider.chat.history.md .aider.input.history .aider.llm.history"
+    ),
     ".git": "git worktree/submodule pointer",
 }
 

@@ -1,0 +1,155 @@
+"""Agents' session logs written the way each agent writes them: one record appended at a time,
+for the unit tests, the end-to-end tests and the accuracy benchmark.
+
+The shapes are those of the real logs (see `hackatimed.activity.agent_formats`), trimmed to the
+fields that matter plus a few that do not, so that the parsers meet realistic neighbours.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+def iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _append(log: Path, record: dict[str, Any]) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as f:  # one write of one line, as the agents do
+        f.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+
+class ClaudeSession:
+    """`~/.claude/projects/<cwd with / as ->/<session>.jsonl`."""
+
+    def __init__(self, home: Path, cwd: Path) -> None:
+        self.cwd = cwd
+        self.id = str(uuid.uuid4())
+        folder = str(cwd).replace("/", "-")
+        self.log = home / ".claude" / "projects" / folder / f"{self.id}.jsonl"
+        self._n = 0
+
+    def _base(self, kind: str, at: float) -> dict[str, Any]:
+        return {
+            "parentUuid": None,
+            "isSidechain": False,
+            "userType": "external",
+            "cwd": str(self.cwd),
+            "sessionId": self.id,
+            "version": "2.1.12",
+            "gitBranch": "main",
+            "type": kind,
+            "uuid": str(uuid.uuid4()),
+            "timestamp": iso(at),
+        }
+
+    def prompt(self, text: str, at: float) -> None:
+        _append(self.log, {**self._base("user", at), "message": {"role": "user", "content": text}})
+
+    def tool_use(self, tool: str, path: Path, at: float) -> str:
+        """The assistant's call, written before the tool runs. Returns its id."""
+        self._n += 1
+        call = f"toolu_01{self._n:022d}"
+        key = "notebook_path" if tool == "NotebookEdit" else "file_path"
+        args = {key: str(path)}
+        if tool == "Edit":
+            args |= {"old_string": "a", "new_string": "b"}
+        block = {"type": "tool_use", "id": call, "name": tool, "input": args}
+        message = {
+            "id": f"msg_{self._n}",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "content": [{"type": "text", "text": "I'll change it."}, block],
+        }
+        _append(self.log, {**self._base("assistant", at), "message": message})
+        return call
+
+    def tool_result(self, call: str, path: Path, at: float, *, error: bool = False) -> None:
+        """The tool's result, written after the file was."""
+        block: dict[str, Any] = {"tool_use_id": call, "type": "tool_result", "content": "ok"}
+        if error:
+            block["is_error"] = True
+        record = {
+            **self._base("user", at),
+            "message": {"role": "user", "content": [block]},
+            "toolUseResult": {"filePath": str(path), "oldString": "a", "newString": "b"},
+        }
+        _append(self.log, record)
+
+    def edit(self, path: Path, text: str, at: float, *, tool: str = "Edit") -> None:
+        """A whole edit: the call, the write, the result."""
+        call = self.tool_use(tool, path, at)
+        path.write_text(text)
+        self.tool_result(call, path, at)
+
+
+class CodexSession:
+    """`~/.codex/sessions/YYYY/MM/DD/rollout-<time>-<id>.jsonl`."""
+
+    def __init__(self, home: Path, cwd: Path, day: datetime) -> None:
+        self.cwd = cwd
+        self.id = str(uuid.uuid4())
+        stamp = day.strftime("%Y-%m-%dT%H-%M-%S")
+        folder = home / ".codex" / "sessions" / day.strftime("%Y/%m/%d")
+        self.log = folder / f"rollout-{stamp}-{self.id}.jsonl"
+        self._n = 0
+
+    def start(self, at: float) -> None:
+        meta = {"id": self.id, "timestamp": iso(at), "cwd": str(self.cwd), "originator": "codex"}
+        _append(self.log, {"timestamp": iso(at), "type": "session_meta", "payload": meta})
+        context = {"cwd": str(self.cwd), "approval_policy": "on-request", "model": "gpt-5-codex"}
+        _append(self.log, {"timestamp": iso(at), "type": "turn_context", "payload": context})
+
+    def apply_patch(self, changes: dict[Path, str], at: float) -> None:
+        """An `apply_patch` call (paths relative to the cwd), the writes, the output, and the
+        `patch_apply_end` event."""
+        self._n += 1
+        call = f"call_{self._n}"
+        lines = ["*** Begin Patch"]
+        for path in changes:
+            rel = path.relative_to(self.cwd)
+            verb = "Update" if path.exists() else "Add"
+            lines += [f"*** {verb} File: {rel}", "@@", "-old", "+new"]
+        lines.append("*** End Patch")
+        item = {
+            "type": "custom_tool_call",
+            "status": "completed",
+            "call_id": call,
+            "name": "apply_patch",
+            "input": "\n".join(lines) + "\n",
+        }
+        _append(self.log, {"timestamp": iso(at), "type": "response_item", "payload": item})
+        for path, text in changes.items():
+            path.write_text(text)
+        output = {"type": "custom_tool_call_output", "call_id": call, "output": "Success."}
+        _append(self.log, {"timestamp": iso(at), "type": "response_item", "payload": output})
+        end = {
+            "type": "patch_apply_end",
+            "call_id": call,
+            "success": True,
+            "changes": {str(p): {"update": {"unified_diff": ""}} for p in changes},
+        }
+        _append(self.log, {"timestamp": iso(at), "type": "event_msg", "payload": end})
+
+
+class AiderSession:
+    """`.aider.chat.history.md` at the top of the repository."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self.log = repo / ".aider.chat.history.md"
+        with self.log.open("a", encoding="utf-8") as f:
+            f.write("\n# aider chat started at 2026-01-01 09:00:00\n\n> Aider v0.86.1\n")
+
+    def edit(self, path: Path, text: str) -> None:
+        with self.log.open("a", encoding="utf-8") as f:
+            f.write("\n#### make it faster\n\nHere is the change:\n\n")
+        path.write_text(text)
+        with self.log.open("a", encoding="utf-8") as f:
+            f.write(f"\n> Applied edit to {path.relative_to(self.repo)}\n")
