@@ -216,3 +216,22 @@ def test_an_agents_edit_brings_no_keepalives(tmp_path: Path, repo: Path, clock: 
         clock.advance(30)
         released += activity.pop_due()
     assert [(e.is_write, e.agent) for e in released] == [(True, "Claude Code")]
+
+
+def test_a_session_started_between_two_edits_is_followed_from_its_first(
+    tmp_path: Path, repo: Path, clock: FakeClock
+) -> None:
+    logs = logs_for(tmp_path, clock)
+    own = repo / "src" / "own.py"
+    logs.refresh([own])  # the agents' folders are looked at: nothing there yet
+    clock.advance(1)  # well within the periodic rescan: the new folder's mtime says it
+    session = ClaudeSession(tmp_path / "home", repo)
+    target = repo / "src" / "engine.py"
+    session.edit(target, "x\n", clock.wall())
+    logs.refresh([target])
+    assert logs.who(target, clock.wall()) == "Claude Code"
+    codex = CodexSession(tmp_path / "home", repo, datetime.fromtimestamp(clock.wall(), UTC))
+    codex.start(clock.wall())
+    codex.apply_patch({own: "y\n"}, clock.wall())
+    logs.refresh([own])
+    assert logs.who(own, clock.wall()) == "Codex CLI"

@@ -40,12 +40,12 @@ RESULT_BEFORE_SECONDS = 30.0
 # A call seen without its result yet (waiting for the person's approval, say) claims the file
 # for this long.
 PENDING_SECONDS = 600.0
-# Clock slack between the agent's timestamps and the write's event.
+# Clock slack between the agent's timestamps and the write's event (which the daemon stamps
+# when it takes the event, a little after the write).
 SLACK_SECONDS = 2.0
 _CHUNK = 1 << 20
-# On first sight of a log that was already there, only its end is read: a call just before the
-# daemon started still counts, hours of old transcript are not read.
 _FIRST_READ_BYTES = 256 * 1024
+_MAX_DIRS = 4096
 
 AiEdits = Literal["ai coding", "skip", "coding"]
 UnattendedEdits = Literal["skip", "coding"]
@@ -110,6 +110,8 @@ class _Claim:
     agent: str
     since: float
     until: float
+    done: bool = False  # the result is in: the call wrote nothing after `until`
+    used: bool = False  # an edit was the agent's by it
 
 
 class ClaimBook:
@@ -139,13 +141,19 @@ class ClaimBook:
             if m.failed:
                 self._claims.pop(key, None)
             elif claim is not None:
-                claim.until = at
+                claim.until, claim.done = at, True
             elif path:
-                self._put(key, _Claim(agent, at - RESULT_BEFORE_SECONDS, at))
+                self._put(key, _Claim(agent, at - RESULT_BEFORE_SECONDS, at, done=True))
 
     def who(self, path: str, at: float) -> str | None:
         for (_log, _call, claimed), claim in reversed(self._claims.items()):
-            if claimed == path and claim.since - SLACK_SECONDS <= at <= claim.until + SLACK_SECONDS:
+            if claimed != path:
+                continue
+            # Once a finished call's write is found, a later save is someone else's: the slack
+            # after its result is only for the event of its own write.
+            until = claim.until if claim.used and claim.done else claim.until + SLACK_SECONDS
+            if claim.since - SLACK_SECONDS <= at <= until:
+                claim.used = True
                 return claim.agent
         return None
 
@@ -175,6 +183,18 @@ class AgentHomes:
         claude += [home / ".claude", home / ".config" / "claude"]
         codex = [Path(env["CODEX_HOME"])] if env.get("CODEX_HOME") else [home / ".codex"]
         return cls(claude=tuple(dict.fromkeys(claude)), codex=tuple(codex))
+
+
+@dataclass(slots=True)
+class _Dir:
+    # 0: Claude's projects/, 1: a project (or a Codex day), 2: a session's folder, 3: subagents/
+    depth: int
+    fmt: Format
+    mtime: int | None = None
+
+
+def _descend(depth: int, name: str) -> bool:
+    return depth in (0, 1) or (depth == 2 and name == "subagents")
 
 
 @dataclass(slots=True)
@@ -208,8 +228,7 @@ class AgentLogs:
         self._scope_of = scope_of or RepositoryScopes()
         self._followed: OrderedDict[Path, _Followed] = OrderedDict()
         self._scan_at = float("-inf")
-        self._first_scan = True
-        self._aider_checked: OrderedDict[str, float] = OrderedDict()
+        self._dirs: dict[Path, _Dir] = {}
         self._book = ClaimBook()
 
     @property
@@ -227,41 +246,76 @@ class AgentLogs:
         """Read what the logs gained since the last call. `paths`: the files about to be
         attributed (an Aider log is looked for at the top of their repositories)."""
         now = self._clock.monotonic()
-        if now >= self._scan_at:
+        self._track_roots()
+        everything = now >= self._scan_at
+        if everything:
             self._scan_at = now + self._rescan
-            self._scan()
+        self._look(everything=everything)
         for path in paths:
-            self._find_aider(path, now)
+            self._find_aider(path)
         for followed in self._followed.values():
             self._read(followed)
         self._book.prune(self._clock.wall())
 
     # -- finding the logs ----------------------------------------------------------------------
+    # A new session creates a file, which changes its folder's mtime: the agents' folders are
+    # stat'ed at each refresh and listed only when changed, so a session that starts between
+    # two edits is followed from its first one. A file appended to changes no folder: the
+    # periodic full listing (every `rescan_seconds`) finds an old session taken up again.
 
-    def _scan(self) -> None:
-        horizon = self._clock.wall() - self._active
-        found: list[tuple[float, Path, Format]] = []
+    def _track_roots(self) -> None:
         for folder in self._homes.claude:
-            for pattern in ("projects/*/*.jsonl", "projects/*/*/subagents/*.jsonl"):
-                found += _recent(folder.glob(pattern), horizon, ClaudeFormat())
+            self._track(folder / "projects", 0, ClaudeFormat())
         today = local_date(self._clock.wall())
         for folder in self._homes.codex:
             for day in (today, today - timedelta(days=1)):
-                found += _recent(_codex_day(folder, day).glob("*.jsonl"), horizon, CodexFormat())
-        found.sort(key=lambda f: f[0], reverse=True)
-        for _mtime, path, fmt in found[: self._max_logs]:
-            self._follow(path, fmt)
-        self._first_scan = False
+                self._track(_codex_day(folder, day), 1, CodexFormat())
 
-    def _find_aider(self, path: Path, now: float) -> None:
-        scope = self._scope_of(path) or os.path.dirname(path)
-        checked = self._aider_checked.get(scope)
-        if checked is not None and now < checked:
+    def _track(self, folder: Path, depth: int, fmt: Format) -> None:
+        if folder not in self._dirs and len(self._dirs) < _MAX_DIRS:
+            self._dirs[folder] = _Dir(depth, fmt)
+
+    def _look(self, *, everything: bool) -> None:
+        seen: set[Path] = set()
+        # A listing may track new folders (a new project): they are looked at in this pass.
+        while todo := [(f, d) for f, d in self._dirs.items() if f not in seen]:
+            for folder, d in todo:
+                seen.add(folder)
+                try:
+                    mtime = os.stat(folder).st_mtime_ns
+                except OSError:
+                    d.mtime = None
+                    continue
+                if everything or mtime != d.mtime:
+                    d.mtime = mtime
+                    self._list(folder, d)
+
+    def _list(self, folder: Path, d: _Dir) -> None:
+        horizon = self._clock.wall() - self._active
+        claude = isinstance(d.fmt, ClaudeFormat)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
             return
-        self._aider_checked[scope] = now + self._rescan
-        self._aider_checked.move_to_end(scope)
-        while len(self._aider_checked) > 1024:
-            self._aider_checked.popitem(last=False)
+        for entry in entries:
+            try:
+                if entry.name.endswith(".jsonl") and d.depth in (1, 3) and entry.is_file():
+                    if entry.stat().st_mtime >= horizon:
+                        self._follow(Path(entry.path), d.fmt)
+                elif (
+                    claude
+                    and entry.is_dir()
+                    and _descend(d.depth, entry.name)
+                    # Projects are few; a session's folder only matters while it is in use.
+                    and (d.depth == 0 or entry.stat().st_mtime >= horizon)
+                ):
+                    self._track(Path(entry.path), d.depth + 1, d.fmt)
+            except OSError:
+                continue
+
+    def _find_aider(self, path: Path) -> None:
+        # One stat per repository per batch of edits: Aider may start at any moment.
+        scope = self._scope_of(path) or os.path.dirname(path)
         history = Path(scope) / AIDER_HISTORY
         if history not in self._followed and history.is_file():
             self._follow(history, AiderFormat())
@@ -270,13 +324,12 @@ class AgentLogs:
         if path in self._followed:
             self._followed.move_to_end(path)
             return
-        offset = 0
-        if self._first_scan or isinstance(fmt, AiderFormat):
-            # Already there when first seen: only its end is read.
-            try:
-                offset = max(0, os.path.getsize(path) - _FIRST_READ_BYTES)
-            except OSError:
-                return
+        try:
+            # Only its end is read: a call just before it was seen still counts (a new log is
+            # read whole), hours of an old transcript are not read.
+            offset = max(0, os.path.getsize(path) - _FIRST_READ_BYTES)
+        except OSError:
+            return
         log.debug("following agent log %s", path)
         self._followed[path] = _Followed(Tail(path, offset=offset), fmt)
         while len(self._followed) > self._max_logs:
@@ -304,18 +357,6 @@ class AgentLogs:
             return os.path.normpath(path) if path else ""
         base = log_path.parent if isinstance(followed.fmt, AiderFormat) else followed.cwd
         return os.path.normpath(os.path.join(base or "/", path))
-
-
-def _recent(paths: Iterator[Path], horizon: float, fmt: Format) -> list[tuple[float, Path, Format]]:
-    out = []
-    for path in paths:
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
-            continue
-        if mtime >= horizon:
-            out.append((mtime, path, fmt))
-    return out
 
 
 def _codex_day(home: Path, day: date) -> Path:

@@ -1,0 +1,221 @@
+"""Honest time through a real daemon: a real `hackatimed run`, the fake Hackatime on 127.0.0.1,
+agents' session logs appended the way each agent appends them, and for the idle case a real X
+server (Xvfb) whose idle time the daemon reads."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hackatimed.activity.idle_native import X11IdleSource
+from hackatimed.status import read_status
+from tests.agentlogs import AiderSession, ClaudeSession, CodexSession
+from tests.daemon_proc import DaemonProcess, clean_env, write_config
+from tests.fakeserver import FakeHackatime
+from tests.gitrepo import make_repo
+from tests.xserver import Xvfb
+from tests.xserver import xvfb_fixture as xvfb_fixture  # the `xvfb` fixture: pytest finds it here
+
+KEY = "6f1f0e51-0000-4000-8000-00000000a113"
+ENGINE = "def run():\n    return 1\n"
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@dataclass
+class Setup:
+    tmp: Path
+    home: Path
+    root: Path
+    repo: Path
+    fake: FakeHackatime
+    config: Path
+    daemon: DaemonProcess
+
+    def wait_for(self, entity: Path, n: int = 1) -> list[dict[str, Any]]:
+        def enough(f: FakeHackatime) -> bool:
+            return sum(1 for h in f.heartbeats if h["entity"] == str(entity)) >= n
+
+        try:
+            self.fake.wait_until(enough, within=30)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}; the daemon said:\n{self.daemon.output()}") from None
+        return [h for h in self.fake.heartbeats if h["entity"] == str(entity)]
+
+    def reload(self, setting: str) -> None:
+        """`setting`: one `key = value` line of [activity], replacing any earlier one."""
+        key = setting.partition("=")[0].strip()
+        lines = [line for line in self.config.read_text().splitlines() if not line.startswith(key)]
+        at = lines.index("[activity]") + 1
+        self.config.write_text("\n".join([*lines[:at], setting, *lines[at:]]) + "\n")
+        self.daemon.signal(signal.SIGHUP)
+        self.daemon.wait_for_line("configuration reloaded")
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    with running(tmp_path) as s:
+        yield s
+
+
+@contextlib.contextmanager
+def running(
+    tmp_path: Path, *, activity: str = "", env: dict[str, str] | None = None
+) -> Iterator[Setup]:
+    home = tmp_path / "home"
+    root = home / "code"
+    repo = make_repo(root / "engine", branch="main", files={"src/engine.py": ENGINE})
+    fake = FakeHackatime(keys=[KEY])
+    with fake.running_in_thread() as url:
+        config = write_config(
+            tmp_path / "config.toml", url=url, key=KEY, roots=[root], data_dir=tmp_path / "d"
+        )
+        if activity:
+            config.write_text(config.read_text().replace('system_idle = "off"\n', activity))
+        args = ["run", "--config", str(config)]
+        with DaemonProcess(args, env=env or clean_env(home)) as daemon:
+            daemon.wait_for_line(f"watching {root}")
+            yield Setup(tmp_path, home, root, repo, fake, config, daemon)
+            assert daemon.stop() == 0, daemon.output()
+    assert KEY not in daemon.output()
+
+
+def test_claude_codes_edit_is_ai_coding_and_the_persons_is_coding(setup: Setup) -> None:
+    engine = setup.repo / "src" / "engine.py"
+    session = ClaudeSession(setup.home, setup.repo)
+    session.prompt("make run() return 2", time.time())
+    session.edit(engine, ENGINE.replace("1", "2") + "# faster\n", time.time())
+    (ai,) = setup.wait_for(engine)
+    assert ai["category"] == "ai coding"
+    assert ai["ai_line_changes"] == 3  # 2 added, 1 removed, against HEAD
+    assert "human_line_changes" not in ai
+
+    # The person then fixes it themselves: their own save, sent as their coding.
+    engine.write_text(engine.read_text() + "# reviewed\n")
+    _, own = setup.wait_for(engine, 2)
+    assert own["category"] == "coding"
+    assert own["human_line_changes"] == 1
+    assert "ai_line_changes" not in own
+
+    output = setup.daemon.output()
+    # Nothing of the transcript is logged beyond its path.
+    assert "make run() return 2" not in output
+    assert f"following agent log {session.log}" in output
+    _wait_until(lambda: _status_counts(setup) == (1, 1, 0))
+    status = read_status(setup.tmp / "d")
+    assert status is not None
+    assert status.edits_today["by_agent"] == {"Claude Code": 1}
+    shown = _status_text(setup)
+    assert "Saves today: 1 yours (sent as coding), 1 by AI agents (Claude Code 1)" in shown
+
+
+def test_codex_and_aider_edits_are_ai_coding(setup: Setup) -> None:
+    codex = CodexSession(setup.home, setup.repo, datetime.now())
+    codex.start(time.time())
+    engine, util = setup.repo / "src" / "engine.py", setup.repo / "src" / "util.py"
+    codex.apply_patch({engine: ENGINE + "x = 1\n", util: "y = 2\n"}, time.time())
+    (hb,) = setup.wait_for(engine)
+    assert (hb["category"], hb["ai_line_changes"]) == ("ai coding", 1)
+    (hb,) = setup.wait_for(util)
+    # A new file: no earlier version to count lines against, so no count is made up.
+    assert hb["category"] == "ai coding" and "human_line_changes" not in hb
+    aider = AiderSession(setup.repo)
+    aider.edit(engine, engine.read_text() + "z = 3\n")
+    _, hb = setup.wait_for(engine, 2)
+    assert (hb["category"], hb["ai_line_changes"]) == ("ai coding", 1)
+    # Aider's log itself is not an edit of anyone's.
+    assert all(h["entity"] != str(aider.log) for h in setup.fake.heartbeats)
+
+
+def test_ai_edits_setting_applies_on_reload(setup: Setup) -> None:
+    engine = setup.repo / "src" / "engine.py"
+    session = ClaudeSession(setup.home, setup.repo)
+    setup.reload('ai_edits = "skip"')
+    session.edit(engine, ENGINE + "a = 1\n", time.time())
+    setup.daemon.wait_for_line(f"not sent: {engine} was written by Claude Code")
+    setup.reload('ai_edits = "coding"')
+    session.edit(engine, ENGINE + "a = 1\nb = 2\n", time.time())
+    (hb,) = setup.wait_for(engine)
+    # As the person asked: counted as coding, and still said to be the agent's lines (two,
+    # against HEAD: the skipped save was never read).
+    assert (hb["category"], hb["ai_line_changes"]) == ("coding", 2)
+
+
+def _status_counts(setup: Setup) -> tuple[int, int, int] | None:
+    status = read_status(setup.tmp / "d")
+    if status is None or not status.edits_today:
+        return None
+    e = status.edits_today
+    return int(e["person"]), int(e["agents"]), int(e["unattended"])  # type: ignore[call-overload]
+
+
+def _status_text(setup: Setup) -> str:
+    done = subprocess.run(
+        [*setup.daemon.args[:3], "status", "--config", str(setup.config)],
+        env=clean_env(setup.home),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return done.stdout
+
+
+# -- nobody at the keyboard: a real X server's idle time -------------------------------------------
+
+
+def test_edits_with_nobody_at_the_keyboard_are_not_sent(tmp_path: Path, xvfb: Xvfb) -> None:
+    if shutil.which("xdotool") is None:
+        pytest.skip("xdotool is not installed")
+    env = clean_env(tmp_path / "home", DISPLAY=xvfb.display)
+    for name in ("WAYLAND_DISPLAY", "XDG_SESSION_TYPE", "DBUS_SESSION_BUS_ADDRESS"):
+        env.pop(name, None)
+    activity = 'system_idle = "auto"\nwindow_focus = "off"\nidle_after_seconds = 1\n'
+    with running(tmp_path, activity=activity, env=env) as setup:
+        _nobody_there(setup, xvfb, env)
+
+
+def _nobody_there(setup: Setup, xvfb: Xvfb, env: dict[str, str]) -> None:
+    idle = X11IdleSource.load(xvfb.display)
+    assert idle is not None
+    setup.daemon.wait_for_line("idle source: x11")
+    _wait_until(lambda: (idle.idle_seconds() or 0.0) > 1.5)
+
+    # A sync tool rewrites a file while nobody is there: not sent, counted, said at debug level.
+    synced = setup.repo / "src" / "synced.py"
+    synced.write_text("from_the_cloud = 1\n")
+    setup.daemon.wait_for_line(f"not sent: {synced} changed with no input for")
+    # An agent working alone is still the agent's: sent as ai coding.
+    engine = setup.repo / "src" / "engine.py"
+    ClaudeSession(setup.home, setup.repo).edit(engine, ENGINE + "# by the agent\n", time.time())
+    (ai,) = setup.wait_for(engine)
+    assert ai["category"] == "ai coding"
+    # The person comes back and saves: theirs.
+    subprocess.run(["xdotool", "mousemove", "7", "8"], env=env, check=True)
+    own = setup.repo / "src" / "own.py"
+    own.write_text("mine = 1\n")
+    (hb,) = setup.wait_for(own)
+    assert hb["category"] == "coding"
+    assert all(h["entity"] != str(synced) for h in setup.fake.heartbeats)
+    _wait_until(lambda: _status_counts(setup) == (1, 1, 1))
+    assert "1 with nobody at the keyboard and no agent's (not sent)" in _status_text(setup)
+
+
+def _wait_until(condition: Any, within: float = 20.0) -> None:
+    """For conditions no event announces (time without input passing, a file rewritten)."""
+    deadline = time.monotonic() + within
+    tick = threading.Event()
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        tick.wait(0.05)
