@@ -20,6 +20,12 @@ Sessions: (a) an hour saving every 45 s, with and without an idle source; (b) an
 every 4-6 minutes while typing continuously; (c) the same with a 20-minute break with no input
 in the middle; (d) (a) with a `git checkout` of 2,000 files (and a save in another repository
 in the middle of it) and an `npm install` of 20,000 files.
+
+Whose time (scored per category, as the server sums each category apart): (e) an AI agent
+(Claude Code, its transcript written as it writes one) edits files for half the hour while its
+user is away, with and without an idle source; (f) a person prompts an agent and reviews its
+edits for half the hour, saving their own fixes in between; (g) a sync tool rewrites files while
+the person is away. And what one lone save credits with no idle source at all.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from hackatimed.activity.agents import AgentHomes, AgentLogs, Attribution
 from hackatimed.activity.editor import ProcessInfo
 from hackatimed.activity.editor_backups import BackupSignal
 from hackatimed.activity.edits import Activity, Edit, editor_buffer
@@ -51,6 +58,9 @@ from hackatimed.daemon import TICK_SECONDS
 from hackatimed.detect.builder import HeartbeatBuilder
 from hackatimed.heartbeat import Heartbeat
 from hackatimed.watch.changes import ChangeKind, FileChange
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from agentlogs import ClaudeSession  # a test helper: Claude Code's transcript, as it writes it
 
 START_WALL = 1_767_258_000.0  # 2026-01-01 09:00 UTC
 START_MONO = 1000.0
@@ -200,11 +210,19 @@ class Replay:
         before = lead_in + started_before
         self.clock = FakeClock(wall=START_WALL - before, monotonic=START_MONO - before)
         idle = ScriptedIdle(self.clock, typing) if typing is not None else NoIdle()
+        # Whose each edit is, as the daemon sorts them: the agents' logs under this home.
+        self.home = ws.root.parent / "home"
+        self.attribution = Attribution(
+            AgentLogs(AgentHomes.of(home=self.home), clock=self.clock),
+            clock=self.clock,
+            idle_after_seconds=IDLE_AFTER,
+        )
         self.activity = Activity(
             clock=self.clock,
             idle=idle,
             idle_after_seconds=IDLE_AFTER,
             keepalive_seconds=KEEPALIVE,
+            sort=self.attribution.sort,
         )
         config = Config(
             watch=WatchConfig(roots=(ws.root,)),
@@ -238,6 +256,7 @@ class Replay:
         self.tick_at = self.clock.monotonic()  # the daemon's periodic tick
         self.heartbeats: list[Heartbeat] = []
         self.released: list[tuple[Edit, float]] = []  # each edit and when it was released (s)
+        self.agent_writes: list[tuple[str, float]] = []  # (entity, wall time) of each agent write
         self._saves = 0
 
     def now(self) -> float:
@@ -277,6 +296,20 @@ class Replay:
         self.event(path, ChangeKind.CREATED)
         self.event(path, ChangeKind.CLOSED)
         self.event(path.with_name(path.name + "~"), ChangeKind.DELETED)
+
+    def write(self, path: Path) -> None:
+        """A program's write in place (an agent's tool, a sync tool): written, then closed."""
+        self._saves += 1
+        path.write_text(path.read_text() + f"y{self._saves} = {self._saves}\n")
+        self.event(path, ChangeKind.MODIFIED)
+        self.event(path, ChangeKind.CLOSED)
+
+    def agent_edit(self, session: ClaudeSession, path: Path) -> None:
+        """Claude Code's Edit: the call in its transcript, the write, the result."""
+        call = session.tool_use("Edit", path, self.clock.wall())
+        self.write(path)
+        self.agent_writes.append((str(path), self.clock.wall()))
+        session.tool_result(call, path, self.clock.wall())
 
     def backup(self, path: Path, *, discard: bool = False) -> None:
         """VS Code's backup of `path`'s unsaved changes, written (at the replay's time) or
@@ -543,6 +576,235 @@ def npm_install(replay: Replay, ws: Workspace, files: int) -> None:
         replay.run_until(replay.now() + 20.0 / max(1, files))
 
 
+# -- whose time: agents, the person, nobody --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryScore:
+    truth_seconds: float
+    credited_seconds: float
+    false_seconds: float
+    missed_seconds: float
+    heartbeats: int
+
+    @property
+    def error_pct(self) -> float | None:
+        if not self.truth_seconds:
+            return None
+        return 100.0 * (self.credited_seconds - self.truth_seconds) / self.truth_seconds
+
+
+@dataclass(frozen=True)
+class WhoseResult:
+    name: str
+    idle_source: bool
+    ai: CategoryScore  # "ai coding" against the time the agent was at work
+    coding: CategoryScore  # "coding" against the person's own working time
+    agent_writes: int
+    coding_from_agents: int  # "coding" heartbeats of an agent's write: must be 0
+    coding_seconds_from_agents: float  # what those add to "coding": must be 0
+    unattended_writes: int  # writes nobody made (no input, no agent)
+    unattended_heartbeats: int  # heartbeats sent for them: 0 with the defaults
+    notes: tuple[str, ...] = ()
+
+
+def category_score(
+    heartbeats: Sequence[Heartbeat], category: str, truth: Sequence[Interval]
+) -> CategoryScore:
+    times = [hb.time - START_WALL for hb in heartbeats if hb.category == category]
+    credited = clip(credited_intervals(times), (0.0, math.inf))
+    inside = overlap(credited, truth)
+    return CategoryScore(
+        truth_seconds=length(truth),
+        credited_seconds=length(credited),
+        false_seconds=length(credited) - inside,
+        missed_seconds=length(truth) - inside,
+        heartbeats=sum(1 for t in times if t >= 0),
+    )
+
+
+def score_whose(
+    name: str,
+    replay: Replay,
+    *,
+    agent_truth: Sequence[Interval],
+    person_truth: Sequence[Interval],
+    idle_source: bool,
+    unattended: Sequence[tuple[str, float]] = (),
+    notes: Sequence[str] = (),
+) -> WhoseResult:
+    hbs = replay.heartbeats
+    agent = set(replay.agent_writes)
+    from_agents = [hb for hb in hbs if hb.category == "coding" and (hb.entity, hb.time) in agent]
+    coding = [hb.time - START_WALL for hb in hbs if hb.category == "coding"]
+    honest = [
+        hb.time - START_WALL for hb in hbs if hb.category == "coding" and hb not in from_agents
+    ]
+    extra = length(clip(credited_intervals(coding), (0.0, math.inf))) - length(
+        clip(credited_intervals(honest), (0.0, math.inf))
+    )
+    nobody = set(unattended)
+    return WhoseResult(
+        name=name,
+        idle_source=idle_source,
+        ai=category_score(hbs, "ai coding", agent_truth),
+        coding=category_score(hbs, "coding", person_truth),
+        agent_writes=len(agent),
+        coding_from_agents=len(from_agents),
+        coding_seconds_from_agents=extra,
+        unattended_writes=len(nobody),
+        unattended_heartbeats=sum(1 for hb in hbs if (hb.entity, hb.time) in nobody),
+        notes=tuple(notes),
+    )
+
+
+AGENT_GAP = (15.0, 75.0)  # seconds between two of the agent's edits: reading, thinking, editing
+
+
+def agent_actions(
+    replay: Replay, ws: Workspace, end: float, rng: random.Random
+) -> tuple[list[Action], ClaudeSession]:
+    """Claude Code at work from 0 to `end`: an edit of one of three files every 15-75 s."""
+    session = ClaudeSession(replay.home, ws.app)
+    files = [ws.app / "src" / f"agent_{i}.py" for i in range(3)]
+    for f in files:
+        f.write_text("A = 0\n")
+    actions: list[Action] = [
+        (0.0, lambda: session.prompt("add the retry logic", replay.clock.wall()))
+    ]
+    for t in saves_every(0.0, end, lambda: rng.uniform(*AGENT_GAP)):
+        f = rng.choice(files)
+        actions.append((t, lambda f=f: replay.agent_edit(session, f)))  # type: ignore[misc]
+    return actions, session
+
+
+def session_e(
+    ws: Workspace, minutes: float, rng: random.Random, *, idle_source: bool
+) -> WhoseResult:
+    end = minutes * 60
+    # The user is away: no input since long before (or nothing to ask).
+    replay = Replay(ws, typing=[] if idle_source else None)
+    actions, _ = agent_actions(replay, ws, end, rng)
+    play(replay, actions, end)
+    label = "idle source" if idle_source else "no idle source"
+    return score_whose(
+        f"(e) an agent edits for {minutes:.0f} min, its user away, {label}",
+        replay,
+        agent_truth=[(0.0, end)],
+        person_truth=[],
+        idle_source=idle_source,
+    )
+
+
+def session_f(ws: Workspace, minutes: float, rng: random.Random) -> WhoseResult:
+    end = minutes * 60
+    typing = [(0.0, end)]  # prompting, reading the agent's edits, fixing: input all along
+    replay = Replay(ws, typing=typing)
+    actions, _ = agent_actions(replay, ws, end, rng)
+    agent_times = sorted(t for t, _ in actions[1:])
+    own = [ws.app / "src" / "main.py", ws.app / "src" / "agent_0.py"]  # one the agent edits too
+    fixes = 0
+    for t in saves_every(0.0, end, lambda: rng.uniform(120, 240)):
+        # A fix saved between two of the agent's edits, never in the same second.
+        if any(abs(t - a) < 5 for a in agent_times):
+            t += 5.0
+        f = own[fixes % 2]
+        fixes += 1
+        actions.append((t, lambda f=f: replay.save(f)))  # type: ignore[misc]
+    play(replay, actions, end)
+    return score_whose(
+        f"(f) a person prompts an agent and reviews its edits for {minutes:.0f} min, "
+        "saving their own fixes",
+        replay,
+        agent_truth=[(0.0, end)],
+        person_truth=typing,
+        idle_source=True,
+        notes=[f"{fixes} fixes saved by the person, half of them in a file the agent edits"],
+    )
+
+
+def session_g(ws: Workspace, minutes: float, rng: random.Random) -> WhoseResult:
+    end = minutes * 60
+    replay = Replay(ws, typing=[])  # nobody there
+    files = [ws.app / "src" / f"synced_{i}.txt" for i in range(5)]
+    for f in files:
+        f.write_text("v0\n")
+    written: list[tuple[str, float]] = []
+
+    def sync() -> None:
+        for f in rng.sample(files, rng.randint(1, 3)):
+            replay.write(f)
+            written.append((str(f), replay.clock.wall()))
+
+    actions: list[Action] = [(t, sync) for t in saves_every(0.0, end, lambda: rng.uniform(20, 60))]
+    play(replay, actions, end)
+    return score_whose(
+        f"(g) a sync tool rewrites files for {minutes:.0f} min, the person away",
+        replay,
+        agent_truth=[],
+        person_truth=[],
+        idle_source=True,
+        unattended=written,
+    )
+
+
+def lone_save(ws: Workspace) -> str:
+    """With no idle source: one save in an otherwise quiet hour. What does it credit?"""
+    replay = Replay(ws, typing=None)
+    at = 1800.0
+    play(replay, [(at, lambda: replay.save(ws.app / "src" / "main.py"))], 3600.0)
+    times = [hb.time - START_WALL for hb in replay.heartbeats]
+    credited = credited_intervals(times)
+    before = overlap(credited, [(0.0, at)])
+    after = overlap(credited, [(at, math.inf)])
+    keepalives = sum(1 for hb in replay.heartbeats if not hb.is_write)
+    return (
+        f"a lone save with no idle source credits {before + after:.0f} s: {before:.0f} s before "
+        f"it (the server's rule) and {after:.0f} s after it ({keepalives} keepalives)"
+    )
+
+
+def run_whose(base: Path, *, minutes: float = 60, seed: int = 1) -> tuple[list[WhoseResult], str]:
+    half = minutes / 2
+    runs: list[Callable[[Workspace], WhoseResult]] = [
+        lambda ws: session_e(ws, half, random.Random(seed + 2), idle_source=True),
+        lambda ws: session_e(ws, half, random.Random(seed + 2), idle_source=False),
+        lambda ws: session_f(ws, half, random.Random(seed + 3)),
+        lambda ws: session_g(ws, half, random.Random(seed + 4)),
+    ]
+    results = []
+    for i, run in enumerate(runs):
+        ws = make_workspace(base / f"w{i}", checkout_files=0)
+        results.append(run(ws))
+        shutil.rmtree(ws.root.parent, ignore_errors=True)
+    ws = make_workspace(base / "lone", checkout_files=0)
+    lone = lone_save(ws)
+    shutil.rmtree(ws.root.parent, ignore_errors=True)
+    return results, lone
+
+
+def whose_table(results: Sequence[WhoseResult], lone: str) -> str:
+    head = (
+        "| session | ai coding: truth → credited (error) | coding: truth → credited | "
+        "agent writes → coding heartbeats (s) | unattended writes → heartbeats |\n"
+        "|---|---|---|---|---|"
+    )
+    rows = []
+    for r in results:
+
+        def cat(c: CategoryScore) -> str:
+            err = "" if c.error_pct is None else f" ({c.error_pct:+.1f} %)"
+            return f"{c.truth_seconds / 60:.1f} → {c.credited_seconds / 60:.1f} min{err}"
+
+        rows.append(
+            f"| {r.name} | {cat(r.ai)} | {cat(r.coding)} | {r.agent_writes} → "
+            f"{r.coding_from_agents} ({r.coding_seconds_from_agents:.0f} s) | "
+            f"{r.unattended_writes} → {r.unattended_heartbeats} |"
+        )
+    notes = [f"- {r.name}: {n}" for r in results for n in r.notes] + [f"- {lone}"]
+    return "\n".join([head, *rows, "", *notes])
+
+
 def run_all(
     base: Path, *, minutes: float = 60, seed: int = 1, storm_scale: float = 1.0
 ) -> list[Result]:
@@ -601,13 +863,18 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="hackatimed-accuracy-", dir=shm if shm.is_dir() else None))
     try:
         results = run_all(base, minutes=args.minutes, seed=args.seed)
+        whose, lone = run_whose(base, minutes=args.minutes, seed=args.seed)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     if args.json:
-        json.dump([asdict(r) | {"error_pct": r.error_pct} for r in results], sys.stdout, indent=2)
+        rows = [asdict(r) | {"error_pct": r.error_pct} for r in results]
+        rows += [asdict(r) | {"kind": "whose"} for r in whose]
+        json.dump(rows, sys.stdout, indent=2)
         print()
     else:
         print(table(results))
+        print()
+        print(whose_table(whose, lone))
 
 
 if __name__ == "__main__":

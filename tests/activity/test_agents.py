@@ -4,7 +4,7 @@ activity rules do with an agent's edit and with one nobody made."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -55,7 +55,7 @@ def test_claude_names_the_file_in_its_call_and_its_result(tmp_path: Path, repo: 
 
 
 def test_codex_names_the_files_of_a_patch_relative_to_its_cwd(tmp_path: Path, repo: Path) -> None:
-    session = CodexSession(tmp_path / "home", repo, datetime.fromtimestamp(T0, UTC))
+    session = CodexSession(tmp_path / "home", repo, datetime.fromtimestamp(T0))
     session.start(T0)
     a, b = repo / "src" / "a.py", repo / "src" / "new.py"
     a.write_text("old\n")
@@ -141,7 +141,7 @@ def test_a_failed_call_claims_nothing(tmp_path: Path, repo: Path, clock: FakeClo
 
 def test_codex_and_aider_edits_are_theirs(tmp_path: Path, repo: Path, clock: FakeClock) -> None:
     logs = logs_for(tmp_path, clock)
-    codex = CodexSession(tmp_path / "home", repo, datetime.fromtimestamp(T0, UTC))
+    codex = CodexSession(tmp_path / "home", repo, datetime.fromtimestamp(T0))
     codex.start(T0)
     a, b = repo / "src" / "a.py", repo / "src" / "b.py"
     codex.apply_patch({a: "x\n"}, T0 + 1)
@@ -230,7 +230,7 @@ def test_a_session_started_between_two_edits_is_followed_from_its_first(
     session.edit(target, "x\n", clock.wall())
     logs.refresh([target])
     assert logs.who(target, clock.wall()) == "Claude Code"
-    codex = CodexSession(tmp_path / "home", repo, datetime.fromtimestamp(clock.wall(), UTC))
+    codex = CodexSession(tmp_path / "home", repo, datetime.fromtimestamp(clock.wall()))
     codex.start(clock.wall())
     codex.apply_patch({own: "y\n"}, clock.wall())
     logs.refresh([own])

@@ -310,11 +310,11 @@ def test_the_service_not_installed_not_running_or_unknown(setup: Setup) -> None:
 def test_no_idle_source_is_only_a_warning(setup: Setup) -> None:
     code, lines = setup.doctor(idle=lambda config, env: FakeIdleSource(name="none"))
     assert code == 0
-    # It says exactly what the daemon does without idle time: each save, and the minute after.
+    # It says exactly what the daemon does without idle time: each save, and 2 minutes after.
     at = lines.index(
         "warn  idle          no source of keyboard and mouse idle time: every save counts as "
-        "yours unless an AI agent's log claims it, and so does the minute after it (one "
-        "keepalive 60 s later); writes by sync tools or scripts cannot be told apart"
+        "yours unless an AI agent's log claims it, and so do the two minutes after it "
+        "(keepalives 60 s and 120 s later); writes by sync tools or scripts cannot be told apart"
     )
     assert "libxss1" in lines[at + 1]
 

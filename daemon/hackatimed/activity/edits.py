@@ -446,8 +446,11 @@ class Activity:
     def _present_at(self, last: _LastEdit, now: float, idle: float | None) -> float | None:
         """The latest moment at which the person is known to have been at work, or None."""
         if idle is None:
-            # Nothing to ask: someone who edited a moment ago is taken to be still at it.
-            return self._clock.wall() if now - last.mono <= self._assume_present else None
+            # Nothing to ask: someone who edited a moment ago is taken to be still at it. The
+            # keepalive due at `assume_present` counts even when the loop wakes a moment late:
+            # a lone save is followed by the same keepalives every time (60 s and 120 s).
+            recent = now - last.mono <= self._assume_present + _SAME_MOMENT
+            return self._clock.wall() if recent else None
         # Their last input, but no later than `idle_after` past their last edit: input alone
         # (reading, another program) does not keep them counted for ever.
         return min(self._clock.wall() - max(0.0, idle), last.wall + self._idle_after)

@@ -340,8 +340,9 @@ def _source(
 
 # What the daemon does without idle time, said the same way by `status` and the README.
 NO_IDLE_RULE = (
-    "every save counts as yours unless an AI agent's log claims it, and so does the minute "
-    "after it (one keepalive 60 s later); writes by sync tools or scripts cannot be told apart"
+    "every save counts as yours unless an AI agent's log claims it, and so do the two "
+    "minutes after it (keepalives 60 s and 120 s later); writes by sync tools or scripts "
+    "cannot be told apart"
 )
 
 

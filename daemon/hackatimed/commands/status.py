@@ -287,7 +287,7 @@ def _activity(r: Report) -> str:
     if r.idle is None:
         return (
             "unknown: no idle source, so every save counts as yours unless an AI agent's log "
-            "claims it, and so does the minute after it (one keepalive 60 s later)"
+            "claims it, and so do the two minutes after it (keepalives 60 s and 120 s later)"
         )
     state = f"{'idle' if r.idle else 'active'} (idle time from {r.idle_source}"
     if r.focus_source not in (None, "none", "off"):
