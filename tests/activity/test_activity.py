@@ -312,3 +312,20 @@ def test_accuracy_benchmark_smoke(tmp_path: Path) -> None:
     assert len(signalled) == 3
     assert all(abs(r.error_pct) <= 5.0 and r.false_seconds == 0 for r in signalled), signalled
     assert "| session |" in accuracy.table(results)
+
+
+def test_without_an_idle_source_the_second_keepalive_survives_a_late_wake_up(
+    clock: FakeClock,
+) -> None:
+    # The real loop wakes a little after the due time: a lone save still gets both keepalives,
+    # as `status`, `doctor` and the README say (60 s and 120 s after it).
+    a = Activity(clock=clock, idle=NoIdleSource(), keepalive_seconds=60, scope_of=str)
+    edit = saved(a, clock, Path("/p/x.py"))
+    beats = []
+    for _ in range(5):
+        due = a.next_due()
+        if due is None:
+            break
+        clock.advance(due - clock.monotonic() + 0.3)
+        beats += a.pop_due()
+    assert [round(b.at - edit.at) for b in beats] == [61, 121]

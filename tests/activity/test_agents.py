@@ -32,6 +32,12 @@ def repo(tmp_path: Path) -> Path:
     return tmp_path / "code" / "app"
 
 
+def look(logs: AgentLogs, paths: list[Path] | None = None) -> None:
+    """What `Attribution.sort` does for a save nobody's followed log claims yet."""
+    logs.refresh(paths or [])
+    logs.discover()
+
+
 def logs_for(tmp_path: Path, clock: FakeClock) -> AgentLogs:
     return AgentLogs(AgentHomes.of(home=tmp_path / "home"), clock=clock)
 
@@ -120,7 +126,7 @@ def test_an_edit_is_the_agents_only_close_to_its_call(
     session = ClaudeSession(tmp_path / "home", repo)
     target = repo / "src" / "engine.py"
     session.edit(target, "fast\n", T0)
-    logs.refresh([target])
+    look(logs, [target])
     assert logs.who(target, T0) == "Claude Code"
     assert logs.who(target, T0 + 60) is None  # the person's save a minute later
     assert logs.who(repo / "src" / "other.py", T0) is None
@@ -132,10 +138,10 @@ def test_a_failed_call_claims_nothing(tmp_path: Path, repo: Path, clock: FakeClo
     session = ClaudeSession(tmp_path / "home", repo)
     target = repo / "src" / "engine.py"
     call = session.tool_use("Edit", target, T0)
-    logs.refresh([target])
+    look(logs, [target])
     assert logs.who(target, T0 + 5) == "Claude Code"  # waiting for approval: still claimed
     session.tool_result(call, target, T0 + 6, error=True)
-    logs.refresh([target])
+    look(logs, [target])
     assert logs.who(target, T0 + 5) is None
 
 
@@ -148,7 +154,7 @@ def test_codex_and_aider_edits_are_theirs(tmp_path: Path, repo: Path, clock: Fak
     aider = AiderSession(repo)
     aider.edit(b, "y\n")
     clock.advance(1)
-    logs.refresh([a, b])
+    look(logs, [a, b])
     assert logs.who(a, T0 + 1) == "Codex CLI"
     # Aider's log has no times: its line is as old as the log's last write.
     assert logs.who(b, aider.log.stat().st_mtime) == "Aider"
@@ -160,13 +166,13 @@ def test_logs_are_read_from_where_the_last_read_stopped(
     logs = logs_for(tmp_path, clock)
     session = ClaudeSession(tmp_path / "home", repo)
     session.prompt("hello " * 10_000, T0)
-    logs.refresh()
+    look(logs)
     size = session.log.stat().st_size
     assert logs.bytes_read == size
     target = repo / "src" / "x.py"
     for i in range(5):
         session.edit(target, f"x = {i}\n", T0 + i)
-        logs.refresh([target])
+        look(logs, [target])
         assert logs.who(target, T0 + i) == "Claude Code"
     # Each edit cost the lines appended for it, never the transcript again.
     assert logs.bytes_read == session.log.stat().st_size
@@ -223,15 +229,15 @@ def test_a_session_started_between_two_edits_is_followed_from_its_first(
 ) -> None:
     logs = logs_for(tmp_path, clock)
     own = repo / "src" / "own.py"
-    logs.refresh([own])  # the agents' folders are looked at: nothing there yet
+    look(logs, [own])  # the agents' folders are looked at: nothing there yet
     clock.advance(1)  # well within the periodic rescan: the new folder's mtime says it
     session = ClaudeSession(tmp_path / "home", repo)
     target = repo / "src" / "engine.py"
     session.edit(target, "x\n", clock.wall())
-    logs.refresh([target])
+    look(logs, [target])
     assert logs.who(target, clock.wall()) == "Claude Code"
     codex = CodexSession(tmp_path / "home", repo, datetime.fromtimestamp(clock.wall()))
     codex.start(clock.wall())
     codex.apply_patch({own: "y\n"}, clock.wall())
-    logs.refresh([own])
+    look(logs, [own])
     assert logs.who(own, clock.wall()) == "Codex CLI"

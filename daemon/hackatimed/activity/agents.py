@@ -145,7 +145,9 @@ class ClaimBook:
             elif path:
                 self._put(key, _Claim(agent, at - RESULT_BEFORE_SECONDS, at, done=True))
 
-    def who(self, path: str, at: float) -> str | None:
+    def who(self, path: str, at: float, *, mark: bool = True) -> str | None:
+        """The agent claiming the write of `path` at `at`; `mark`: it is taken (not a mere
+        look), so a later save after the call's result is not the agent's."""
         for (_log, _call, claimed), claim in reversed(self._claims.items()):
             if claimed != path:
                 continue
@@ -153,7 +155,7 @@ class ClaimBook:
             # after its result is only for the event of its own write.
             until = claim.until if claim.used and claim.done else claim.until + SLACK_SECONDS
             if claim.since - SLACK_SECONDS <= at <= until:
-                claim.used = True
+                claim.used = claim.used or mark
                 return claim.agent
         return None
 
@@ -226,71 +228,96 @@ class AgentLogs:
         self._rescan = rescan_seconds
         self._max_logs = max_logs
         self._scope_of = scope_of or RepositoryScopes()
-        self._followed: OrderedDict[Path, _Followed] = OrderedDict()
+        self._followed: OrderedDict[str, _Followed] = OrderedDict()
         self._scan_at = float("-inf")
-        self._dirs: dict[Path, _Dir] = {}
+        self._prune_at = float("-inf")
+        self._dirs: dict[str, _Dir] = {}
+        self._new_dirs: list[str] = []
+        self._roots_day: date | None = None
         self._book = ClaimBook()
 
     @property
     def followed(self) -> tuple[Path, ...]:
-        return tuple(self._followed)
+        return tuple(Path(p) for p in self._followed)
 
     @property
     def bytes_read(self) -> int:
         return sum(f.tail.bytes_read for f in self._followed.values())
 
-    def who(self, path: Path, at: float) -> str | None:
-        return self._book.who(os.path.normpath(path), at)
+    def who(self, path: Path, at: float, *, mark: bool = True) -> str | None:
+        return self._book.who(os.path.normpath(path), at, mark=mark)
 
     def refresh(self, paths: Sequence[Path] = ()) -> None:
-        """Read what the logs gained since the last call. `paths`: the files about to be
-        attributed (an Aider log is looked for at the top of their repositories)."""
+        """Read what the followed logs gained since the last call (a stat each, and the bytes
+        appended). `paths`: the files about to be attributed (an Aider log is looked for at
+        the top of their repositories)."""
+        for path in paths:
+            self._find_aider(path)
+        for followed in self._followed.values():
+            self._read(followed)
+        now = self._clock.monotonic()
+        if now >= self._prune_at:
+            self._prune_at = now + self._rescan
+            self._book.prune(self._clock.wall())
+
+    def discover(self) -> None:
+        """Look for logs not followed yet (a session started since), and read them: asked
+        only for a save that no followed log claims, so an agent's steady work costs no more
+        than its own log's growth."""
         now = self._clock.monotonic()
         self._track_roots()
         everything = now >= self._scan_at
         if everything:
             self._scan_at = now + self._rescan
+        before = set(self._followed)
         self._look(everything=everything)
-        for path in paths:
-            self._find_aider(path)
-        for followed in self._followed.values():
-            self._read(followed)
-        self._book.prune(self._clock.wall())
+        for name, followed in self._followed.items():
+            if name not in before:
+                self._read(followed)
 
     # -- finding the logs ----------------------------------------------------------------------
     # A new session creates a file, which changes its folder's mtime: the agents' folders are
-    # stat'ed at each refresh and listed only when changed, so a session that starts between
-    # two edits is followed from its first one. A file appended to changes no folder: the
-    # periodic full listing (every `rescan_seconds`) finds an old session taken up again.
+    # stat'ed at each refresh (a few dozen stats, tens of microseconds) and listed only when
+    # changed, so a session that starts between two edits is followed from its first one. A
+    # file appended to changes no folder: the periodic full listing (every `rescan_seconds`)
+    # finds an old session taken up again.
 
     def _track_roots(self) -> None:
-        for folder in self._homes.claude:
-            self._track(folder / "projects", 0, ClaudeFormat())
         today = local_date(self._clock.wall())
+        if today == self._roots_day:
+            return
+        self._roots_day = today
+        for folder in self._homes.claude:
+            self._track(str(folder / "projects"), 0, ClaudeFormat())
         for folder in self._homes.codex:
             for day in (today, today - timedelta(days=1)):
-                self._track(_codex_day(folder, day), 1, CodexFormat())
+                self._track(str(_codex_day(folder, day)), 1, CodexFormat())
 
-    def _track(self, folder: Path, depth: int, fmt: Format) -> None:
+    def _track(self, folder: str, depth: int, fmt: Format) -> None:
         if folder not in self._dirs and len(self._dirs) < _MAX_DIRS:
             self._dirs[folder] = _Dir(depth, fmt)
+            self._new_dirs.append(folder)
 
     def _look(self, *, everything: bool) -> None:
-        seen: set[Path] = set()
-        # A listing may track new folders (a new project): they are looked at in this pass.
-        while todo := [(f, d) for f, d in self._dirs.items() if f not in seen]:
-            for folder, d in todo:
-                seen.add(folder)
-                try:
-                    mtime = os.stat(folder).st_mtime_ns
-                except OSError:
-                    d.mtime = None
-                    continue
-                if everything or mtime != d.mtime:
-                    d.mtime = mtime
-                    self._list(folder, d)
+        self._new_dirs.clear()
+        for folder, d in list(self._dirs.items()):
+            self._look_at(folder, d, everything=everything)
+        # A listing may have found new folders (a new project): they are looked at now.
+        while self._new_dirs:
+            folder = self._new_dirs.pop()
+            self._look_at(folder, self._dirs[folder], everything=True)
 
-    def _list(self, folder: Path, d: _Dir) -> None:
+    def _look_at(self, folder: str, d: _Dir, *, everything: bool) -> None:
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+        except OSError:
+            d.mtime = None
+            return
+        if everything or mtime != d.mtime:
+            d.mtime = mtime
+            self._list(folder, d)
+
+    def _list(self, folder: str, d: _Dir) -> None:
         horizon = self._clock.wall() - self._active
         claude = isinstance(d.fmt, ClaudeFormat)
         try:
@@ -309,20 +336,21 @@ class AgentLogs:
                     # Projects are few; a session's folder only matters while it is in use.
                     and (d.depth == 0 or entry.stat().st_mtime >= horizon)
                 ):
-                    self._track(Path(entry.path), d.depth + 1, d.fmt)
+                    self._track(entry.path, d.depth + 1, d.fmt)
             except OSError:
                 continue
 
     def _find_aider(self, path: Path) -> None:
         # One stat per repository per batch of edits: Aider may start at any moment.
         scope = self._scope_of(path) or os.path.dirname(path)
-        history = Path(scope) / AIDER_HISTORY
-        if history not in self._followed and history.is_file():
-            self._follow(history, AiderFormat())
+        history = os.path.join(scope, AIDER_HISTORY)
+        if history not in self._followed and os.path.isfile(history):
+            self._follow(Path(history), AiderFormat())
 
     def _follow(self, path: Path, fmt: Format) -> None:
-        if path in self._followed:
-            self._followed.move_to_end(path)
+        name = str(path)
+        if name in self._followed:
+            self._followed.move_to_end(name)
             return
         try:
             # Only its end is read: a call just before it was seen still counts (a new log is
@@ -331,7 +359,7 @@ class AgentLogs:
         except OSError:
             return
         log.debug("following agent log %s", path)
-        self._followed[path] = _Followed(Tail(path, offset=offset), fmt)
+        self._followed[name] = _Followed(Tail(path, offset=offset), fmt)
         while len(self._followed) > self._max_logs:
             self._followed.popitem(last=False)
 
@@ -409,9 +437,12 @@ class Attribution:
 
     def sort(self, edits: Sequence[Edit], idle_seconds: float | None) -> list[Edit]:
         """In a worker thread: reads the agents' logs."""
-        writes = [e.path for e in edits if e.is_write]
-        if self._logs is not None and writes:
-            self._logs.refresh(writes)
+        writes = [e for e in edits if e.is_write]
+        logs = self._logs
+        if logs is not None and writes:
+            logs.refresh([e.path for e in writes])
+            if any(logs.who(e.path, e.at, mark=False) is None for e in writes):
+                logs.discover()
         now = self._clock.wall()
         out: list[Edit] = []
         for edit in edits:
