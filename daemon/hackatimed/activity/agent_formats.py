@@ -57,7 +57,11 @@ def iso_seconds(value: object) -> float | None:
         return None
 
 
-def _loads(line: bytes) -> dict[str, Any] | None:
+def _record(line: bytes, markers: tuple[bytes, ...]) -> dict[str, Any] | None:
+    """The JSON record on `line`, if it holds one of `markers`: a byte test first, so that
+    the lines that cannot matter (most of a transcript) are never parsed."""
+    if not any(m in line for m in markers):
+        return None
     try:
         record = json.loads(line)
     except ValueError:
@@ -71,9 +75,7 @@ class ClaudeFormat:
     _MARKERS = (b'"tool_use"', b'"toolUseResult"')
 
     def mentions(self, line: bytes) -> list[Mention]:
-        if not any(m in line for m in self._MARKERS):
-            return []
-        record = _loads(line)
+        record = _record(line, self._MARKERS)
         if record is None:
             return []
         at = iso_seconds(record.get("timestamp"))
@@ -111,9 +113,7 @@ class CodexFormat:
     _MARKERS = (b"Begin Patch", b"patch_apply", b'"session_meta"', b'"turn_context"', b"_output")
 
     def mentions(self, line: bytes) -> list[Mention]:
-        if not any(m in line for m in self._MARKERS):
-            return []
-        record = _loads(line)
+        record = _record(line, self._MARKERS)
         if record is None:
             return []
         at = iso_seconds(record.get("timestamp"))
