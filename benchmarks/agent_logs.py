@@ -60,7 +60,8 @@ def attribute_saves(
 ) -> tuple[list[float], list[float]]:
     """Half the saves an agent's, half the person's; the CPU each attribution took."""
     clock = SystemClock()
-    agent_cpu, person_cpu = [], []
+    agent_cpu: list[float] = []
+    person_cpu: list[float] = []
     for i in range(saves):
         session = active[i % len(active)]
         target = session.cwd / f"{tag}{i % 7}.py"
@@ -69,7 +70,7 @@ def attribute_saves(
         else:
             target.write_text(f"y = {i}\n")
         start = time.process_time()
-        sorted_ = attribution.sort([Edit(target, clock.wall(), True)], 0.0)
+        sorted_ = attribution.sort([Edit(target, clock.wall(), True)], lambda: 0.0)
         spent = time.process_time() - start
         assert (sorted_[0].agent is not None) == (i % 2 == 0), (i, sorted_)
         (agent_cpu if i % 2 == 0 else person_cpu).append(spent)
@@ -81,7 +82,9 @@ def measure(base: Path, *, projects: int, sessions: int, saves: int) -> dict[str
     clock = SystemClock()
     logs = AgentLogs(AgentHomes.of(home=home), clock=clock)
     attribution = Attribution(logs, clock=clock, idle_after_seconds=300)
-    attribution.sort([Edit(base / "code" / "warm.py", clock.wall(), True)], 0.0)  # first look
+    attribution.sort(
+        [Edit(base / "code" / "warm.py", clock.wall(), True)], lambda: 0.0
+    )  # first look
     first_read = logs.bytes_read
     agent_cpu, person_cpu = attribute_saves(active, attribution, saves, tag="timed")
     per_save = (logs.bytes_read - first_read) / saves

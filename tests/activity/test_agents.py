@@ -189,15 +189,15 @@ def test_attribution_marks_agents_drops_the_unattended_and_counts(
     session.edit(agent_file, "x\n", T0)
     attribution = Attribution(logs_for(tmp_path, clock), clock=clock, idle_after_seconds=300)
     edits = [Edit(agent_file, T0, True), Edit(own, T0, True)]
-    sorted_ = attribution.sort(edits, idle_seconds=1.0)
+    sorted_ = attribution.sort(edits, lambda: 1.0)
     assert [(e.path, e.agent) for e in sorted_] == [(agent_file, "Claude Code"), (own, None)]
     # Nobody has given input for ten minutes and no agent claims it: not sent.
-    assert attribution.sort([Edit(synced, T0, True)], idle_seconds=600.0) == []
+    assert attribution.sort([Edit(synced, T0, True)], lambda: 600.0) == []
     c = attribution.counts
     assert (c.person, c.agents, c.unattended, c.by_agent) == (1, 1, 1, (("Claude Code", 1),))
     # The settings change on reload.
     attribution.configure(idle_after_seconds=300, ai_edits="skip", unattended_edits="coding")
-    assert attribution.sort([*edits, Edit(synced, T0, True)], idle_seconds=600.0) == [
+    assert attribution.sort([*edits, Edit(synced, T0, True)], lambda: 600.0) == [
         Edit(own, T0, True),
         Edit(synced, T0, True),
     ]
@@ -206,7 +206,7 @@ def test_attribution_marks_agents_drops_the_unattended_and_counts(
 def test_without_an_idle_source_no_save_is_unattended(clock: FakeClock, tmp_path: Path) -> None:
     attribution = Attribution(None, clock=clock, idle_after_seconds=300)
     edit = Edit(tmp_path / "x.py", T0, True)
-    assert attribution.sort([edit], idle_seconds=None) == [edit]
+    assert attribution.sort([edit], lambda: None) == [edit]
 
 
 def test_an_agents_edit_brings_no_keepalives(tmp_path: Path, repo: Path, clock: FakeClock) -> None:

@@ -435,8 +435,9 @@ class Attribution:
         self._ai_edits = ai_edits
         self._unattended = unattended_edits
 
-    def sort(self, edits: Sequence[Edit], idle_seconds: float | None) -> list[Edit]:
-        """In a worker thread: reads the agents' logs."""
+    def sort(self, edits: Sequence[Edit], idle: Callable[[], float | None]) -> list[Edit]:
+        """In a worker thread: reads the agents' logs, and asks `idle` (the seconds since the
+        last input, None without an idle source) only for a save no agent claims."""
         writes = [e for e in edits if e.is_write]
         logs = self._logs
         if logs is not None and writes:
@@ -458,14 +459,14 @@ class Attribution:
                     )
                     continue
                 out.append(replace(edit, agent=agent))
-            elif self._unattended_at(edit, idle_seconds, now):
+            elif self._unattended_at(edit, idle(), now):
                 self._count(unattended=True)
                 if self._unattended == "skip":
                     log.debug(
                         "not sent: %s changed with no input for %.0f s and no agent claims it "
                         "(activity.unattended_edits)",
                         edit.path,
-                        (idle_seconds or 0.0) - (now - edit.at),
+                        (idle() or 0.0) - (now - edit.at),
                     )
                     continue
                 out.append(edit)

@@ -89,8 +89,25 @@ class _Burst:
 
 Hold = Callable[[Path, float], float]
 # Sorts released edits by whose they are (`agents.Attribution.sort`): marks an agent's, drops
-# those nobody made. Given the idle seconds at release (None: no idle source). May read files.
-Sort = Callable[[list[Edit], float | None], list[Edit]]
+# those nobody made. Given a way to ask the idle seconds at release (None: no idle source),
+# called only for a save no agent claims. May read files: run in a worker thread.
+Sort = Callable[[list[Edit], Callable[[], float | None]], list[Edit]]
+
+
+class IdleOnce:
+    """The idle source asked at most once for a release, however many ask."""
+
+    __slots__ = ("_answer", "_ask", "asked")
+
+    def __init__(self, ask: Callable[[], float | None]) -> None:
+        self._ask = ask
+        self._answer: float | None = None
+        self.asked = False
+
+    def __call__(self) -> float | None:
+        if not self.asked:
+            self._answer, self.asked = self._ask(), True
+        return self._answer
 
 
 def _no_hold(_path: Path, _first: float) -> float:
@@ -329,18 +346,22 @@ class Activity:
         edits = self._bursts.pop_due()
         if not edits and not self._keepalive_due():
             return []
-        idle = await asyncio.to_thread(self._idle.idle_seconds)
+        idle = IdleOnce(self._idle.idle_seconds)
         if edits:
-            # The agents' logs are read here: off the loop.
+            # The agents' logs are read here, and the idle source asked if a save is no
+            # agent's: off the loop.
             edits = await asyncio.to_thread(self._sort, edits, idle)
-        return self._released(edits, lambda: idle)
+        self._note_own(edits)
+        if self._keepalive_due() and not idle.asked:
+            await asyncio.to_thread(idle)
+        return self._with_keepalive(edits, idle)
 
     def pop_all(self) -> list[Edit]:
         """Every pending edit, due or not: for shutdown, so no edit is lost."""
         self._tick_at = None
         edits = self._bursts.pop_all()
         if edits and self._sort is not None:
-            edits = self._sort(edits, self._idle.idle_seconds())
+            edits = self._sort(edits, IdleOnce(self._idle.idle_seconds))
         return edits
 
     # -- storms ---------------------------------------------------------------------------------
@@ -407,17 +428,19 @@ class Activity:
 
     def _pop(self, idle_seconds: Callable[[], float | None]) -> list[Edit]:
         edits = self._bursts.pop_due()
+        idle = IdleOnce(idle_seconds)
         if edits and self._sort is not None:
-            answer = idle_seconds()
-            edits = self._sort(edits, answer)
-            return self._released(edits, lambda: answer)
-        return self._released(edits, idle_seconds)
+            edits = self._sort(edits, idle)
+        self._note_own(edits)
+        return self._with_keepalive(edits, idle)
 
-    def _released(self, edits: list[Edit], idle_seconds: Callable[[], float | None]) -> list[Edit]:
+    def _note_own(self, edits: list[Edit]) -> None:
         # An agent's write says nothing of where the person is: keepalives follow their own.
         own = [e for e in edits if e.agent is None]
         if own:
             self._edited(own[-1])
+
+    def _with_keepalive(self, edits: list[Edit], idle_seconds: IdleOnce) -> list[Edit]:
         if self._keepalive_due():
             keepalive = self._keepalive_edit(idle_seconds())
             if keepalive is not None:
