@@ -7,6 +7,7 @@ fields that matter plus a few that do not, so that the parsers meet realistic ne
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -153,3 +154,65 @@ class AiderSession:
         path.write_text(text)
         with self.log.open("a", encoding="utf-8") as f:
             f.write(f"\n> Applied edit to {path.relative_to(self.repo)}\n")
+
+
+class GeminiSession:
+    """`~/.gemini/tmp/<sha256 of the project>/chats/session-<time>-<id>.json`, one JSON document
+    written whole again (indented) at each change, as Gemini CLI's chat recording does."""
+
+    def __init__(self, home: Path, cwd: Path, at: float) -> None:
+        self.id = str(uuid.uuid4())
+        project = hashlib.sha256(str(cwd).encode()).hexdigest()
+        stamp = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H-%M")
+        self.log = (
+            home / ".gemini" / "tmp" / project / "chats" / f"session-{stamp}-{self.id[:8]}.json"
+        )
+        self._record: dict[str, Any] = {
+            "sessionId": self.id,
+            "projectHash": project,
+            "startTime": iso(at),
+            "lastUpdated": iso(at),
+            "messages": [],
+        }
+        self._n = 0
+
+    def _write(self, at: float) -> None:
+        self._record["lastUpdated"] = iso(at)
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.log.write_text(json.dumps(self._record, indent=2))
+
+    def prompt(self, text: str, at: float) -> None:
+        self._n += 1
+        message = {"id": str(uuid.uuid4()), "timestamp": iso(at), "type": "user", "content": text}
+        self._record["messages"].append(message)
+        self._write(at)
+
+    def edit(self, path: Path, text: str, at: float, *, tool: str = "replace") -> None:
+        """The file is written, then the finished call is recorded (the session file rewritten)."""
+        self._n += 1
+        path.write_text(text)
+        args: dict[str, Any] = {"file_path": str(path), "instruction": "make it faster"}
+        if tool == "replace":
+            args |= {"old_string": 'say "a"\n', "new_string": text}
+        else:
+            args["content"] = text
+        call = {
+            "id": f"{tool}-{int(at * 1000)}-{self._n}",
+            "name": tool,
+            "args": args,
+            "result": [{"functionResponse": {"name": tool, "response": {"output": "ok"}}}],
+            "status": "success",
+            "timestamp": iso(at),
+            "displayName": "Edit" if tool == "replace" else "WriteFile",
+            "resultDisplay": {"fileDiff": "@@ -1 +1 @@", "fileName": path.name},
+        }
+        message = {
+            "id": str(uuid.uuid4()),
+            "timestamp": iso(at),
+            "type": "gemini",
+            "content": "",
+            "toolCalls": [call],
+            "model": "gemini-2.5-pro",
+        }
+        self._record["messages"].append(message)
+        self._write(at)

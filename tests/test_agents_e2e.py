@@ -20,7 +20,7 @@ import pytest
 
 from hackatimed.activity.idle_native import X11IdleSource
 from hackatimed.status import read_status
-from tests.agentlogs import AiderSession, ClaudeSession, CodexSession
+from tests.agentlogs import AiderSession, ClaudeSession, CodexSession, GeminiSession
 from tests.daemon_proc import DaemonProcess, clean_env, write_config
 from tests.fakeserver import FakeHackatime
 from tests.gitrepo import make_repo
@@ -136,6 +136,16 @@ def test_codex_and_aider_edits_are_ai_coding(setup: Setup) -> None:
     assert (hb["category"], hb["ai_line_changes"]) == ("ai coding", 1)
     # Aider's log itself is not an edit of anyone's.
     assert all(h["entity"] != str(aider.log) for h in setup.fake.heartbeats)
+
+
+def test_gemini_clis_edit_is_ai_coding(setup: Setup) -> None:
+    engine = setup.repo / "src" / "engine.py"
+    session = GeminiSession(setup.home, setup.repo, time.time())
+    session.prompt("make run() return 2", time.time())
+    session.edit(engine, ENGINE + "# by gemini\n", time.time())
+    (hb,) = setup.wait_for(engine)
+    assert (hb["category"], hb["ai_line_changes"]) == ("ai coding", 1)
+    assert "make run() return 2" not in setup.daemon.output()
 
 
 def test_ai_edits_setting_applies_on_reload(setup: Setup) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from hackatimed.activity.agent_formats import ClaudeFormat, CodexFormat, Mention
+from hackatimed.activity.agent_formats import ClaudeFormat, CodexFormat, GeminiFormat, Mention
 from hackatimed.activity.agents import AgentHomes, AgentLogs, Attribution, Tail
 from hackatimed.activity.edits import Activity, Edit
 from hackatimed.activity.idle import FakeIdleSource
 from hackatimed.clock import FakeClock
 from hackatimed.watch.changes import ChangeKind, FileChange
-from tests.agentlogs import AiderSession, ClaudeSession, CodexSession
+from tests.agentlogs import AiderSession, ClaudeSession, CodexSession, GeminiSession
 
 T0 = 1_767_258_000.0  # 2026-01-01 09:00 UTC
 
@@ -88,6 +88,25 @@ def test_codex_patch_in_a_function_calls_json_arguments() -> None:
     assert (m.call, m.path, m.done) == ("c1", "lib/x.rs", False)
 
 
+def test_gemini_names_finished_edit_calls_in_the_end_of_its_session_file(
+    tmp_path: Path, repo: Path
+) -> None:
+    session = GeminiSession(tmp_path / "home", repo, T0)
+    a, b = repo / "src" / "a.py", repo / "src" / 'we"ird.py'
+    session.prompt("make it faster", T0)
+    session.edit(a, 'say "a"\n', T0 + 1)
+    session.edit(b, "x\n", T0 + 2, tool="write_file")
+    text = session.log.read_bytes()
+    found = GeminiFormat().mentions(text)
+    assert [(m.path, m.at, m.done) for m in found] == [
+        (str(a), T0 + 1, True),
+        (str(b), T0 + 2, True),
+    ]
+    # Its end only, cut inside the first call: the second is still found.
+    cut = text[text.index(b'"args"') + 10 :]
+    assert [m.path for m in GeminiFormat().mentions(cut)] == [str(b)]
+
+
 # -- following a log ----------------------------------------------------------------------------
 
 
@@ -158,6 +177,24 @@ def test_codex_and_aider_edits_are_theirs(tmp_path: Path, repo: Path, clock: Fak
     assert logs.who(a, T0 + 1) == "Codex CLI"
     # Aider's log has no times: its line is as old as the log's last write.
     assert logs.who(b, aider.log.stat().st_mtime) == "Aider"
+
+
+def test_gemini_edits_are_its_own(tmp_path: Path, repo: Path, clock: FakeClock) -> None:
+    logs = logs_for(tmp_path, clock)
+    target = repo / "src" / "engine.py"
+    look(logs, [target])
+    session = GeminiSession(tmp_path / "home", repo, T0)
+    session.prompt("make it faster", T0)
+    session.edit(target, "fast\n", T0 + 1)
+    look(logs, [target])
+    assert logs.who(target, T0 + 1) == "Gemini CLI"
+    assert logs.who(target, T0 + 60) is None
+    size = session.log.stat().st_size
+    look(logs, [target])  # unchanged: not read again
+    session.edit(target, "faster\n", T0 + 2)
+    look(logs, [target])
+    assert logs.who(target, T0 + 2) == "Gemini CLI"
+    assert logs.bytes_read == size + session.log.stat().st_size  # each version's end, once
 
 
 def test_logs_are_read_from_where_the_last_read_stopped(

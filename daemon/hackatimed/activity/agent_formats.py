@@ -17,6 +17,11 @@ unread where a cheap byte test allows, and is never kept, logged or sent.
   `patch_apply_end` lists the changed files (absolute) in `changes`.
 - Aider: `.aider.chat.history.md` in the folder it runs in (the repository's top), Markdown.
   After writing a file it says `> Applied edit to <path>` (relative to that folder).
+- Gemini CLI: `~/.gemini/tmp/<project hash>/chats/session-*.json`, one JSON document that it
+  writes whole again at each change (so it is not appended to: its end is read instead). A
+  `gemini` message's `toolCalls` hold records `{id, name, args, result, status, timestamp}`;
+  `write_file` and `replace` name the file in `args.file_path` (absolute), recorded once the
+  call has finished.
 
 A `Mention` is one such statement: a call (before the write) or its result (after).
 """
@@ -170,6 +175,47 @@ def _strings(value: object, out: list[str], *, depth: int) -> None:
             _strings(v, out, depth=depth + 1)
 
 
+# A tool call's record in Gemini's session file, from its id to its (absolute) file path. JSON
+# strings hold no raw quote, so `"(?:[^"\\]|\\.)*"` is exactly one string.
+_JSON_STRING = r'"((?:[^"\\]|\\.)*)"'
+_GEMINI_CALL = re.compile(
+    rf'"id":\s*{_JSON_STRING},\s*"name":\s*"(?:write_file|replace|edit)",\s*"args":\s*\{{'
+)
+_GEMINI_PATH = re.compile(rf'"file_path":\s*{_JSON_STRING}')
+_GEMINI_END = re.compile(rf'"status":\s*"(\w+)",\s*"timestamp":\s*{_JSON_STRING}')
+
+
+class GeminiFormat:
+    agent = "Gemini CLI"
+    rewritten = True  # the file is written whole each time: its end is read, not its growth
+
+    def mentions(self, text: bytes) -> list[Mention]:
+        """The finished edit calls in `text`, the end of a session file (its first record may
+        be cut)."""
+        found: list[Mention] = []
+        body = text.decode("utf-8", errors="replace")
+        calls = list(_GEMINI_CALL.finditer(body))
+        for i, call in enumerate(calls):
+            stop = calls[i + 1].start() if i + 1 < len(calls) else len(body)
+            path = _GEMINI_PATH.search(body, call.end(), stop)
+            end = _GEMINI_END.search(body, call.end(), stop)
+            if path is None or end is None:
+                continue  # not finished yet: it is recorded again when it is
+            name = _unescape(path.group(1))
+            at = iso_seconds(_unescape(end.group(2)))
+            failed = end.group(1) in ("error", "cancelled")
+            found.append(Mention(_unescape(call.group(1)), name, at, done=True, failed=failed))
+        return found
+
+
+def _unescape(text: str) -> str:
+    try:
+        value = json.loads(f'"{text}"')
+    except ValueError:
+        return text
+    return value if isinstance(value, str) else text
+
+
 class AiderFormat:
     agent = "Aider"
 
@@ -183,4 +229,4 @@ class AiderFormat:
         return [Mention("", path, None, done=True)]
 
 
-Format = ClaudeFormat | CodexFormat | AiderFormat
+Format = ClaudeFormat | CodexFormat | AiderFormat | GeminiFormat

@@ -27,6 +27,7 @@ from hackatimed.activity.agent_formats import (
     ClaudeFormat,
     CodexFormat,
     Format,
+    GeminiFormat,
     Mention,
 )
 from hackatimed.activity.edits import Edit, RepositoryScopes
@@ -105,6 +106,33 @@ class Tail:
             self._partial, self._skipping = b"", True
 
 
+class EndOfFile:
+    """A file written whole again at each change (Gemini's session file): when it changed,
+    its last `max_bytes` are read, as one piece. Bounded, whatever the file's size."""
+
+    def __init__(self, path: Path, *, max_bytes: int = _FIRST_READ_BYTES) -> None:
+        self.path = path
+        self._max = max_bytes
+        self._seen: tuple[int, int] | None = None
+        self.mtime = 0.0
+        self.bytes_read = 0
+
+    def read(self) -> Iterator[bytes]:
+        try:
+            st = os.stat(self.path)
+            if (st.st_mtime_ns, st.st_size) == self._seen:
+                return
+            self._seen, self.mtime = (st.st_mtime_ns, st.st_size), st.st_mtime
+            with open(self.path, "rb") as f:
+                f.seek(max(0, st.st_size - self._max))
+                data = f.read(self._max)
+        except OSError as exc:
+            log.debug("agent log %s unreadable: %s", self.path, exc)
+            return
+        self.bytes_read += len(data)
+        yield data
+
+
 @dataclass(slots=True)
 class _Claim:
     agent: str
@@ -131,6 +159,9 @@ class ClaimBook:
         if not m.done:
             self._put((log_id, m.call, path), _Claim(agent, at, at + PENDING_SECONDS))
             return
+        known = self._claims.get((log_id, m.call, path))
+        if known is not None and known.done and not m.failed and m.call:
+            return  # read again (a file written whole each time): nothing new
         keys = (
             [(log_id, m.call, path)]
             if path
@@ -173,10 +204,12 @@ class ClaimBook:
 @dataclass(frozen=True, slots=True)
 class AgentHomes:
     """Where the agents keep their logs: Claude Code's config folders (each holding
-    `projects/`), Codex's home (holding `sessions/`). Aider's log is in the project itself."""
+    `projects/`), Codex's home (holding `sessions/`), Gemini's (holding `tmp/`). Aider's log is
+    in the project itself."""
 
     claude: tuple[Path, ...] = ()
     codex: tuple[Path, ...] = ()
+    gemini: tuple[Path, ...] = ()
 
     @classmethod
     def of(cls, *, home: Path, env: dict[str, str] | None = None) -> AgentHomes:
@@ -184,24 +217,37 @@ class AgentHomes:
         claude = [Path(env["CLAUDE_CONFIG_DIR"])] if env.get("CLAUDE_CONFIG_DIR") else []
         claude += [home / ".claude", home / ".config" / "claude"]
         codex = [Path(env["CODEX_HOME"])] if env.get("CODEX_HOME") else [home / ".codex"]
-        return cls(claude=tuple(dict.fromkeys(claude)), codex=tuple(codex))
+        return cls(
+            claude=tuple(dict.fromkeys(claude)), codex=tuple(codex), gemini=(home / ".gemini",)
+        )
 
 
 @dataclass(slots=True)
 class _Dir:
-    # 0: Claude's projects/, 1: a project (or a Codex day), 2: a session's folder, 3: subagents/
+    # Claude: 0 projects/, 1 a project, 2 a session's folder, 3 its subagents/. Codex: 1 a day.
+    # Gemini: 0 tmp/, 1 a project, 2 its chats/.
     depth: int
     fmt: Format
     mtime: int | None = None
 
 
-def _descend(depth: int, name: str) -> bool:
-    return depth in (0, 1) or (depth == 2 and name == "subagents")
+def _descend(fmt: Format, depth: int, name: str) -> bool:
+    if isinstance(fmt, ClaudeFormat):
+        return depth in (0, 1) or (depth == 2 and name == "subagents")
+    if isinstance(fmt, GeminiFormat):
+        return depth == 0 or (depth == 1 and name == "chats")
+    return False
+
+
+def _holds_logs(fmt: Format, depth: int, name: str) -> bool:
+    if isinstance(fmt, GeminiFormat):
+        return depth == 2 and name.startswith("session-") and name.endswith(".json")
+    return name.endswith(".jsonl") and depth in (1, 3)
 
 
 @dataclass(slots=True)
 class _Followed:
-    tail: Tail
+    tail: Tail | EndOfFile
     fmt: Format
     cwd: str | None = None
 
@@ -292,6 +338,8 @@ class AgentLogs:
         for folder in self._homes.codex:
             for day in (today, today - timedelta(days=1)):
                 self._track(str(_codex_day(folder, day)), 1, CodexFormat())
+        for folder in self._homes.gemini:
+            self._track(str(folder / "tmp"), 0, GeminiFormat())
 
     def _track(self, folder: str, depth: int, fmt: Format) -> None:
         if folder not in self._dirs and len(self._dirs) < _MAX_DIRS:
@@ -319,20 +367,18 @@ class AgentLogs:
 
     def _list(self, folder: str, d: _Dir) -> None:
         horizon = self._clock.wall() - self._active
-        claude = isinstance(d.fmt, ClaudeFormat)
         try:
             entries = list(os.scandir(folder))
         except OSError:
             return
         for entry in entries:
             try:
-                if entry.name.endswith(".jsonl") and d.depth in (1, 3) and entry.is_file():
+                if _holds_logs(d.fmt, d.depth, entry.name) and entry.is_file():
                     if entry.stat().st_mtime >= horizon:
                         self._follow(Path(entry.path), d.fmt)
                 elif (
-                    claude
+                    _descend(d.fmt, d.depth, entry.name)
                     and entry.is_dir()
-                    and _descend(d.depth, entry.name)
                     # Projects are few; a session's folder only matters while it is in use.
                     and (d.depth == 0 or entry.stat().st_mtime >= horizon)
                 ):
@@ -359,7 +405,8 @@ class AgentLogs:
         except OSError:
             return
         log.debug("following agent log %s", path)
-        self._followed[name] = _Followed(Tail(path, offset=offset), fmt)
+        tail = EndOfFile(path) if isinstance(fmt, GeminiFormat) else Tail(path, offset=offset)
+        self._followed[name] = _Followed(tail, fmt)
         while len(self._followed) > self._max_logs:
             self._followed.popitem(last=False)
 
