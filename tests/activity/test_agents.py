@@ -4,6 +4,7 @@ activity rules do with an agent's edit and with one nobody made."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -278,3 +279,20 @@ def test_a_session_started_between_two_edits_is_followed_from_its_first(
     codex.apply_patch({own: "y\n"}, clock.wall())
     look(logs, [own])
     assert logs.who(own, clock.wall()) == "Codex CLI"
+
+
+def test_aiders_edits_an_hour_apart_do_not_claim_the_hour_between(
+    tmp_path: Path, repo: Path, clock: FakeClock
+) -> None:
+    logs = logs_for(tmp_path, clock)
+    aider = AiderSession(repo)
+    target = repo / "src" / "a.py"
+    aider.edit(target, "1\n")
+    os.utime(aider.log, (T0, T0))
+    look(logs, [target])
+    assert logs.who(target, T0) == "Aider"
+    aider.edit(target, "2\n")
+    os.utime(aider.log, (T0 + 3600, T0 + 3600))
+    look(logs, [target])
+    assert logs.who(target, T0 + 1800) is None  # the person's save in between
+    assert logs.who(target, T0 + 3600) == "Aider"

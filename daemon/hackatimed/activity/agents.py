@@ -171,9 +171,11 @@ class ClaimBook:
             claim = self._claims.get(key)
             if m.failed:
                 self._claims.pop(key, None)
-            elif claim is not None:
+            elif claim is not None and m.call:
                 claim.until, claim.done = at, True
             elif path:
+                # A result of its own (Aider's lines have no call to close): a claim of its own,
+                # never a window stretched from an earlier edit of the same file.
                 self._put(key, _Claim(agent, at - RESULT_BEFORE_SECONDS, at, done=True))
 
     def who(self, path: str, at: float, *, mark: bool = True) -> str | None:
