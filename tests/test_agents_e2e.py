@@ -229,3 +229,29 @@ def _wait_until(condition: Any, within: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         tick.wait(0.05)
+
+
+def test_agents_logs_under_a_watched_home_are_nobodys_edits(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    repo = make_repo(home / "code" / "engine", branch="main", files={"src/engine.py": ENGINE})
+    fake = FakeHackatime(keys=[KEY])
+    with fake.running_in_thread() as url:
+        # The whole home is watched: Claude Code's transcripts are under it.
+        config = write_config(
+            tmp_path / "config.toml", url=url, key=KEY, roots=[home], data_dir=tmp_path / "d"
+        )
+        with DaemonProcess(["run", "--config", str(config)], env=clean_env(home)) as daemon:
+            daemon.wait_for_line(f"watching {home}")
+            session = ClaudeSession(home, repo)
+            engine = repo / "src" / "engine.py"
+            session.edit(engine, ENGINE + "# agent\n", time.time())
+            own = repo / "src" / "own.py"
+            own.write_text("mine = 1\n")
+            fake.wait_until(
+                lambda f: {str(engine), str(own)} <= {h["entity"] for h in f.heartbeats}
+            )
+            assert daemon.stop() == 0, daemon.output()
+    assert {h["entity"]: h["category"] for h in fake.heartbeats} == {
+        str(engine): "ai coding",
+        str(own): "coding",
+    }

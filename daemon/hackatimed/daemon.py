@@ -75,6 +75,11 @@ class Daemon:
         self._reload_config = reload_config
         self._builder_factory = builder_factory
         self._builder = builder_factory(config)
+        # Agents' logs grow with every step they take: under a watched root (a home folder),
+        # they are neither watched nor edits.
+        self._agent_logs = tuple(
+            os.path.join(folder, "") for folder in (agent_homes or AgentHomes()).log_folders()
+        )
         activity = config.activity
         self._attribution = Attribution(
             AgentLogs(agent_homes, clock=clock) if agent_homes is not None else None,
@@ -126,7 +131,9 @@ class Daemon:
             loop=loop,
             clock=self._clock,
             # Through self, not the builder: a reload replaces the builder and its rules.
-            ignores_dir=lambda path: self._builder.ignore.ignores_dir(path),
+            ignores_dir=lambda path: (
+                self._in_agent_logs(path) or self._builder.ignore.ignores_dir(path)
+            ),
         )
         await asyncio.to_thread(self._watcher.start)
         self._start_sender()
@@ -153,8 +160,13 @@ class Daemon:
 
     # -- events -----------------------------------------------------------------------------
 
+    def _in_agent_logs(self, path: Path) -> bool:
+        return os.path.join(path, "").startswith(self._agent_logs)
+
     def _on_change(self, change: FileChange) -> None:
         """On the loop thread, for every file event: cheap checks only."""
+        if self._agent_logs and self._in_agent_logs(change.path):
+            return
         builder = self._builder
         if builder.on_meta_change(change.path):
             return

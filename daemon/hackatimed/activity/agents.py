@@ -213,6 +213,14 @@ class AgentHomes:
     codex: tuple[Path, ...] = ()
     gemini: tuple[Path, ...] = ()
 
+    def log_folders(self) -> tuple[Path, ...]:
+        """The folders holding only agents' logs: never anyone's edits, even under a root."""
+        return (
+            *(c / "projects" for c in self.claude),
+            *(c / "sessions" for c in self.codex),
+            *(g / "tmp" for g in self.gemini),
+        )
+
     @classmethod
     def of(cls, *, home: Path, env: dict[str, str] | None = None) -> AgentHomes:
         env = env or {}
