@@ -30,6 +30,7 @@ from hackatimed.delivery.sender import Sender, SenderState, wait_any
 from hackatimed.delivery.wire import to_json
 from hackatimed.detect.builder import HeartbeatBuilder
 from hackatimed.errors import KEY_PAGE
+from hackatimed.heartbeat import Heartbeat
 from hackatimed.status import DaemonStatus, write_status
 from hackatimed.watch.changes import FileChange
 from hackatimed.watch.watcher import Watcher
@@ -152,7 +153,8 @@ class Daemon:
                 await self._wait_for_work(stop, reload)
                 if self._clock.monotonic() >= self._tick_at:
                     await self._tick()
-                await self._process(await self._activity.take_due())
+                # Sorting (whose) and building (what) in one trip to a worker thread.
+                await self._queue(await self._activity.take_built(self._build))
                 if self._status_stale:
                     await self._publish_status()
         finally:
@@ -248,10 +250,15 @@ class Daemon:
             self._watcher.check_roots()
         return self._idle.idle_seconds()
 
+    def _build(self, edits: list[Edit]) -> list[Heartbeat]:
+        # Through self: a reload replaces the builder.
+        return self._builder.build_many(edits)
+
     async def _process(self, edits: list[Edit]) -> None:
-        if not edits:
-            return
-        heartbeats = await asyncio.to_thread(self._builder.build_many, edits)
+        if edits:
+            await self._queue(await asyncio.to_thread(self._builder.build_many, edits))
+
+    async def _queue(self, heartbeats: list[Heartbeat]) -> None:
         if not heartbeats:
             return
         fmt = self._config.heartbeats.dependencies_format

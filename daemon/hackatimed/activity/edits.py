@@ -30,12 +30,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from hackatimed.activity.idle import IdleSource
 from hackatimed.clock import Clock
 from hackatimed.watch.changes import ChangeKind, FileChange
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Folders whose presence marks the top of a repository or project: a storm is counted per such
 # folder, so a checkout in one repository never holds up an edit in another.
@@ -337,24 +339,34 @@ class Activity:
 
     async def take_due(self) -> list[Edit]:
         """`pop_due` for the event loop: the idle source, which may run a command (D-Bus,
-        ioreg), is asked in a worker thread, and only when a keepalive is due."""
-        if self._sort is None:
-            if not self._keepalive_due():
-                return self._pop(self._idle.idle_seconds)
-            answer = await asyncio.to_thread(self._idle.idle_seconds)
-            return self._pop(lambda: answer)
+        ioreg), is asked in a worker thread, and only when it is needed."""
+        return await self.take_built(lambda edits: edits)
+
+    async def take_built(self, build: Callable[[list[Edit]], list[T]]) -> list[T]:
+        """`take_due`, with `build` applied to the edits released, in the same trip to a
+        worker thread as their sorting (the agents' logs read, the idle source asked for a
+        save no agent claims): one hop per release, not two."""
         edits = self._bursts.pop_due()
         if not edits and not self._keepalive_due():
             return []
         idle = IdleOnce(self._idle.idle_seconds)
+        built: list[T] = []
         if edits:
-            # The agents' logs are read here, and the idle source asked if a save is no
-            # agent's: off the loop.
-            edits = await asyncio.to_thread(self._sort, edits, idle)
+            sort = self._sort
+
+            def work() -> tuple[list[Edit], list[T]]:
+                mine = sort(edits, idle) if sort is not None else edits
+                return mine, build(mine)
+
+            edits, built = await asyncio.to_thread(work)
         self._note_own(edits)
-        if self._keepalive_due() and not idle.asked:
-            await asyncio.to_thread(idle)
-        return self._with_keepalive(edits, idle)
+        if self._keepalive_due():
+            if not idle.asked:
+                await asyncio.to_thread(idle)
+            keepalive = self._with_keepalive([], idle)
+            if keepalive:
+                built += await asyncio.to_thread(build, keepalive)
+        return built
 
     def pop_all(self) -> list[Edit]:
         """Every pending edit, due or not: for shutdown, so no edit is lost."""
