@@ -118,6 +118,11 @@ def test_claude_codes_edit_is_ai_coding_and_the_persons_is_coding(setup: Setup) 
     assert status.edits_today["by_agent"] == {"Claude Code": 1}
     shown = _status_text(setup)
     assert "Saves today: 1 yours (sent as coding), 1 by AI agents (Claude Code 1)" in shown
+    # No idle source here: status says exactly what counts.
+    assert (
+        "unknown: no idle source, so every save counts as yours unless an AI agent's log claims "
+        "it, and so do the two minutes after it (keepalives 60 s and 120 s later)"
+    ) in shown
 
 
 def test_codex_and_aider_edits_are_ai_coding(setup: Setup) -> None:
@@ -220,6 +225,15 @@ def _nobody_there(setup: Setup, xvfb: Xvfb, env: dict[str, str]) -> None:
     assert all(h["entity"] != str(synced) for h in setup.fake.heartbeats)
     _wait_until(lambda: _status_counts(setup) == (1, 1, 1))
     assert "1 with nobody at the keyboard and no agent's (not sent)" in _status_text(setup)
+
+    # Asked to count them after all: applied on reload.
+    setup.reload('unattended_edits = "coding"')
+    _wait_until(lambda: (idle.idle_seconds() or 0.0) > 1.5)
+    later = setup.repo / "src" / "synced_later.py"
+    later.write_text("from_the_cloud = 2\n")
+    (hb,) = setup.wait_for(later)
+    assert hb["category"] == "coding"
+    _wait_until(lambda: _status_counts(setup) == (1, 1, 2))
 
 
 def _wait_until(condition: Any, within: float = 20.0) -> None:
