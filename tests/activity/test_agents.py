@@ -86,7 +86,8 @@ def test_codex_patch_in_a_function_calls_json_arguments() -> None:
     record = {"timestamp": "2026-01-01T09:00:00Z", "type": "response_item", "payload": item}
     line = json.dumps(record)
     (m,) = CodexFormat().mentions(line.encode())
-    assert (m.call, m.path, m.done) == ("c1", "lib/x.rs", False)
+    # Relative to the shell call's own working folder.
+    assert (m.call, m.path, m.done) == ("c1", "/w/lib/x.rs", False)
 
 
 def test_gemini_names_finished_edit_calls_in_the_end_of_its_session_file(

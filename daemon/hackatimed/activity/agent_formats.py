@@ -29,6 +29,7 @@ A `Mention` is one such statement: a call (before the write) or its result (afte
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,14 +147,29 @@ class CodexFormat:
 
 def _patched_files(payload: dict[str, Any]) -> list[str]:
     """The files an `apply_patch` call writes, wherever this version of Codex put the patch:
-    the custom tool's `input`, a function call's JSON `arguments`, a shell call's argv."""
+    the custom tool's `input`, a function call's JSON `arguments`, a shell call's argv. A
+    shell call's `workdir`, when it has one, is what its relative paths are relative to."""
     texts: list[str] = []
     _strings(payload, texts, depth=0)
     found: list[str] = []
     for text in texts:
         if "*** Begin Patch" in text:
             found += _PATCH_FILE.findall(text)
+    workdir = _workdir(payload.get("arguments"))
+    if workdir:
+        found = [p if os.path.isabs(p) else os.path.join(workdir, p) for p in found]
     return list(dict.fromkeys(found))
+
+
+def _workdir(arguments: object) -> str | None:
+    if not isinstance(arguments, str) or '"workdir"' not in arguments:
+        return None
+    try:
+        args = json.loads(arguments)
+    except ValueError:
+        return None
+    workdir = args.get("workdir") if isinstance(args, dict) else None
+    return workdir if isinstance(workdir, str) and os.path.isabs(workdir) else None
 
 
 def _strings(value: object, out: list[str], *, depth: int) -> None:
