@@ -28,7 +28,7 @@ from hackatimed.activity.edits import Edit
 from hackatimed.clock import Clock
 from hackatimed.config.load import Config
 from hackatimed.detect.content import MAX_LINES_BYTES, ContentTracker, Snapshot, read_snapshot
-from hackatimed.detect.dependencies import has_parser, parse_dependencies
+from hackatimed.detect.deps import parse_dependencies, reads_text
 from hackatimed.detect.language import LanguageDetector
 from hackatimed.detect.project import ProjectDetector, ProjectInfo
 from hackatimed.heartbeat import Heartbeat
@@ -181,10 +181,11 @@ class HeartbeatBuilder:
         )
         head = snapshot.data[:_HEAD_BYTES] if snapshot.data is not None else None
         language = self.languages.detect(path, head=head)
-        dependencies = None
-        if snapshot.data is not None and not snapshot.binary and has_parser(language.name):
+        text = ""
+        if snapshot.data is not None and not snapshot.binary and reads_text(language.name):
             text = snapshot.data[:MAX_DEPENDENCY_BYTES].decode("utf-8", errors="replace")
-            dependencies = parse_dependencies(language.name, text) or None
+        # Other languages get wakatime-cli's file-name rule (Gruntfile: grunt), text or not.
+        dependencies = parse_dependencies(language.name, text, filename=path.name) or None
         editor = self._editors.editor_for(info.root)
         changed = _line_changes(facts.line_additions, facts.line_deletions) if is_write else None
         hb = Heartbeat(
