@@ -170,6 +170,7 @@ WAKATIME_CLI_CASES: tuple[tuple[str, str | None], ...] = (
     ("file.rbx", "Ruby"),
     ("file.duby", "Ruby"),
     ("Gemfile", "Ruby"),
+    (".ruby-version", "Ruby"),
     ("file.rs", "Rust"),
     ("file.rs.in", "Rust"),
     ("file.r", "S"),

@@ -341,6 +341,26 @@ def test_lookalikes_are_tracked(code: Path, name: str) -> None:
     assert IgnoreRules(roots=[code]).ignores_file(code / "p" / name) is None
 
 
+@pytest.mark.parametrize(
+    ("present", "name", "swap"),
+    [
+        (["example.swg"], "example.swg", False),  # SWIG's interface file, alone
+        (["typemaps.swg", "module.i"], "typemaps.swg", False),
+        ([".main.c.swg", "main.c"], ".main.c.swg", True),  # Vim's 7th swap, beside its file
+        ([".bashrc.swg", ".bashrc"], ".bashrc.swg", True),  # a hidden file's swap: no extra dot
+        ([".new.c.swg"], ".new.c.swg", True),  # a new buffer's swap: hidden, as Vim names it
+        (["notes.swg", "notes"], "notes.swg", True),  # its file beside it
+    ],
+)
+def test_a_swig_file_is_not_a_vim_swap_file(
+    code: Path, present: list[str], name: str, swap: bool
+) -> None:
+    make(code, *(f"p/{n}" for n in present))
+    got = IgnoreRules(roots=[code]).ignores_file(code / "p" / name)
+    assert (got is not None and "Vim swap" in got.pattern) == swap
+    assert swap or got is None
+
+
 def test_outside_roots(code: Path, tmp_path: Path) -> None:
     make(tmp_path, "elsewhere/a.py")
     rules = IgnoreRules(roots=[code])

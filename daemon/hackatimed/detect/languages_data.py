@@ -879,6 +879,7 @@ FILE_NAMES: Final[dict[str, str]] = {
     ".Renviron": "S",
     ".Rhistory": "S",
     ".Rprofile": "S",
+    ".ruby-version": "Ruby",
     ".slugignore": "Ignore List",  # own
     ".stylelintignore": "Ignore List",  # own
     ".vimrc": "VimL",

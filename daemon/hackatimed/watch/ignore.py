@@ -175,7 +175,7 @@ class IgnoreRules:
             rec = self._folder(folder)
         if rec.verdict is not None:
             return rec.verdict
-        if (label := builtin_file(name)) is not None:
+        if (label := builtin_file(name, folder)) is not None:
             return IgnoreReason("builtin-file", label, Path(file))
         if (hit := _first_gitignore_hit(rec.layers, file, is_dir=False)) is not None:
             return hit

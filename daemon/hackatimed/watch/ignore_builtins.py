@@ -6,6 +6,7 @@ These apply under every root, before any .gitignore or config pattern: `IgnoreRu
 
 from __future__ import annotations
 
+import os
 import re
 
 
@@ -117,8 +118,8 @@ def builtin_folder(name: str) -> str | None:
     return None
 
 
-def builtin_file(name: str) -> str | None:
-    """What a file called `name` is (OS litter, an editor's temporary...), or None."""
+def builtin_file(name: str, folder: str) -> str | None:
+    """What a file called `name` in `folder` is (OS litter, an editor's temporary...), or None."""
     label = _FILES.get(name)
     if label is not None:
         return label
@@ -129,4 +130,15 @@ def builtin_file(name: str) -> str | None:
         n = int(name)
         if n < 4913 or (n - 4913) % 123:
             return None
+    if m.lastgroup == "vim_swap" and name.endswith(".swg") and not _is_vim_swap(name, folder):
+        return None  # SWIG's own extension
     return _TEMP_FILE_LABELS[m.lastgroup]
+
+
+def _is_vim_swap(name: str, folder: str) -> bool:
+    """`.swg` is both SWIG's extension and Vim's seventh swap file. Vim names a swap beside its
+    file `.<name>.swg`, hidden; a SWIG file is rarely hidden. Either way a swap has its file
+    beside it (`main.c` for `.main.c.swg`; `.bashrc` for `.bashrc.swg`)."""
+    if name.startswith("."):
+        return True
+    return os.path.isfile(os.path.join(folder, name.removesuffix(".swg")))
