@@ -27,6 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from hackatimed.watch.ignore_builtins import builtin_file, builtin_folder, folder_kind
+from hackatimed.watch.ignore_place import (
+    include_names_folder,
+    is_project_top,
+    tracked_at_repository_top,
+)
 from hackatimed.watch.ignore_spec import Spec, git_excludes_file, info_exclude_path, read_spec
 
 if TYPE_CHECKING:
@@ -86,6 +91,7 @@ class _Root:
     prefix: str  # path + separator
     exclude: Spec | None
     include: Spec | None
+    include_lines: tuple[str, ...]  # the include patterns, relative to the root
 
 
 class _Folder:
@@ -123,15 +129,19 @@ class IgnoreRules:
         `ignore_spec.git_excludes_file`), which applies inside every repository, last."""
         root_paths = sorted({os.path.abspath(r) for r in roots}, key=len, reverse=True)
         home_str = os.path.abspath(home) if home is not None else None
-        self._roots = tuple(
-            _Root(
-                path=r,
-                prefix=r if r.endswith(os.sep) else r + os.sep,
-                exclude=_root_spec(exclude, r, root_paths, home_str, "watch.exclude"),
-                include=_root_spec(include, r, root_paths, home_str, "watch.include"),
+        roots_list = []
+        for r in root_paths:
+            include_lines = _root_lines(include, r, root_paths, home_str, "watch.include")
+            roots_list.append(
+                _Root(
+                    path=r,
+                    prefix=r if r.endswith(os.sep) else r + os.sep,
+                    exclude=_root_spec(exclude, r, root_paths, home_str, "watch.exclude"),
+                    include=Spec.parse(include_lines, r, None) if include_lines else None,
+                    include_lines=tuple(include_lines),
+                )
             )
-            for r in root_paths
-        )
+        self._roots = tuple(roots_list)
         self._exclude_regex = _compile_regexes(exclude_regex, "exclude")
         self._include_regex = _compile_regexes(include_regex, "include")
         self._respect_gitignore = respect_gitignore
@@ -284,7 +294,7 @@ class IgnoreRules:
 
     def _folder_rule(self, folder: str, parent: _Folder | None, root: _Root) -> IgnoreReason | None:
         builtin = builtin_folder(os.path.basename(folder))
-        if builtin is not None:
+        if builtin is not None and not self._builtin_yields(folder, parent, root, builtin):
             return IgnoreReason("builtin-folder", builtin, Path(folder))
         # Marker files, not names: a virtualenv may be called anything, and Cargo, pytest, mypy
         # and ruff tag their caches by the Cache Directory Tagging convention.
@@ -302,6 +312,22 @@ class IgnoreRules:
                 pattern = root.exclude.pattern_at(excluded[1])
                 return IgnoreReason("watch-exclude", pattern, Path(folder))
         return None
+
+    def _builtin_yields(
+        self, folder: str, parent: _Folder | None, root: _Root, builtin: str
+    ) -> bool:
+        """A name says what a folder is only where such folders stand, inside a project.
+
+        Never ignored for its name: a repository's top (`~/code/build` as a git repository), a
+        folder a `watch.include` pattern names, and a build-output name at the top of a
+        repository whose files git tracks (coverage.py's own `coverage/` package, where Jest's
+        `coverage/` report is untracked).
+        """
+        if is_project_top(folder):
+            return True
+        if include_names_folder(root.include_lines, folder[len(root.prefix) :]):
+            return True
+        return folder_kind(builtin) == "build output" and tracked_at_repository_top(folder)
 
     def _root_of(self, folder: str) -> _Root | None:
         for root in self._roots:  # longest first: the innermost root wins
@@ -355,6 +381,13 @@ def _first_gitignore_hit(
 def _root_spec(
     patterns: Sequence[str], root: str, roots: Sequence[str], home: str | None, key: str
 ) -> Spec | None:
+    lines = _root_lines(patterns, root, roots, home, key)
+    return Spec.parse(lines, root, None) if lines else None
+
+
+def _root_lines(
+    patterns: Sequence[str], root: str, roots: Sequence[str], home: str | None, key: str
+) -> list[str]:
     """Patterns relative to `root`; absolute (or `~`) paths apply only to the root holding them."""
     lines = []
     for pattern in patterns:
@@ -377,7 +410,7 @@ def _root_spec(
             if body in ("/", "//"):
                 body = "/*"  # the root itself: everything in it
         lines.append(("!" if negated else "") + body)
-    return Spec.parse(lines, root, None) if lines else None
+    return lines
 
 
 def _within(path: str, folder: str) -> bool:
