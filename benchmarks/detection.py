@@ -1,7 +1,7 @@
 """How long building one heartbeat takes, cold and warm, and how many real files get a language.
 
     python benchmarks/detection.py [--files N] [--cold N] [--json]
-        [--coverage-roots ROOT ...] [--no-coverage]
+        [--coverage-roots ROOT ...] [--no-coverage] [--wakatime-cli CLONE]
 
 The corpus: four git repositories made in a temp folder from this machine's Python standard
 library and C headers (asyncio, email, http, idlelib, ...; xml, unittest, logging, importlib,
@@ -16,10 +16,13 @@ first: a line inserted in the middle of the file, written to disk, then a timed
   cached after the first few files; the file's git HEAD version is fetched for the first diff);
 - warm: the same builder, each file's second heartbeat (diffed against the first save).
 
-The time inside `ProjectDetector.head_blob` (one `git cat-file` process per first sight of a
-tracked file) is measured on its own and reported as a share. The editor is fixed
-(`heartbeats.editor`), so no heartbeat pays for a process scan; the scan (once per 30 s in the
-daemon) is timed separately. Language coverage is `language_coverage.py`'s, run as it is.
+The time inside `ProjectDetector.head_blob` (a tracked file's HEAD version, from its
+repository's persistent `git cat-file` through GitPython; a fresh builder starts that process,
+and the first repository imports GitPython) is measured on its own and reported as a share.
+The editor is fixed (`heartbeats.editor`), so no heartbeat pays for a process scan; the scan
+(once per 30 s in the daemon) is timed separately. Language coverage is `language_coverage.py`'s, run as it is.
+With `--wakatime-cli CLONE` (a clone of wakatime-cli), `agreement.py`'s report too: per
+dependency parser and for languages, how often hackatimed says what wakatime-cli's tests expect.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import agreement
 from hackatimed.activity.editor import EditorDetector
 from hackatimed.activity.edits import Edit
 from hackatimed.clock import SystemClock
@@ -159,7 +163,11 @@ class Timed:
 
 
 def measure(
-    paths: list[Path], builder_for: Callable[[], HeartbeatBuilder], *, round_no: int
+    paths: list[Path],
+    builder_for: Callable[[], HeartbeatBuilder],
+    *,
+    round_no: int,
+    close_each: bool = False,
 ) -> tuple[list[Path], list[int], list[int], int]:
     """(paths, build ns per heartbeat, head_blob ns per heartbeat, heartbeats made)."""
     builds: list[int] = []
@@ -177,6 +185,8 @@ def measure(
         made += hb is not None
         # Unwrap for the next call on a shared builder.
         del builder.projects.head_blob
+        if close_each:
+            builder.projects.git_repos.close()  # a fresh builder's git process ends with it
     return paths, builds, blobs, made
 
 
@@ -280,16 +290,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for name in REPOS
             },
             "corpus_setup_s": round(setup_s, 1),
-            "cold_start": mode_report(*measure(cold_paths, fresh, round_no=0)),
+            "cold_start": mode_report(*measure(cold_paths, fresh, round_no=0, close_each=True)),
             "first_sight": mode_report(*measure(first, lambda: shared, round_no=1)),
             "warm": mode_report(*measure(first, lambda: shared, round_no=2)),
         }
+        shared.projects.git_repos.close()
         t0 = time.perf_counter_ns()
         fresh()
         report["builder_construction_ms"] = round((time.perf_counter_ns() - t0) / 1e6, 3)
     report["editor_scan"] = editor_scan_ms()
     if not args.no_coverage:
         report["language_coverage"] = coverage(args.coverage_roots)
+    if args.wakatime_cli:
+        report["agreement"] = agreement.report(args.wakatime_cli)
     return report
 
 
@@ -325,6 +338,8 @@ def lines(report: dict[str, Any]) -> Iterator[str]:
         )
         unknown = ", ".join(f"{e} {c}" for e, c in cov["top_unknown_extensions"][:10])
         yield f"  most common unknown: {unknown}"
+    if "agreement" in report:
+        yield from agreement.lines(report["agreement"])
 
 
 def main() -> None:
@@ -334,6 +349,9 @@ def main() -> None:
     parser.add_argument("--coverage-roots", nargs="*", default=[], metavar="ROOT")
     parser.add_argument("--no-coverage", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--wakatime-cli", type=Path, metavar="CLONE", help="report agreement with its tests"
+    )
     args = parser.parse_args()
     report = run(args)
     if args.json:

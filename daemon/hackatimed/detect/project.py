@@ -29,12 +29,16 @@ from pathlib import Path
 
 from hackatimed.config.load import ProjectMapping
 from hackatimed.detect import vcs
+from hackatimed.detect.content import MAX_LINES_BYTES
+from hackatimed.detect.git_repos import GitRepos
 from hackatimed.detect.vcs import GitCheckout, HgCheckout
 from hackatimed.lru import Lru
 
 log = logging.getLogger(__name__)
 
 WAKATIME_PROJECT_FILE = ".wakatime-project"
+# A HEAD version is the baseline of a first diff, which content.py takes up to this size.
+_MAX_BLOB_BYTES = MAX_LINES_BYTES
 # wakatime-cli's `.wakatime-project` may say `{project}`: the name version control would give.
 _PROJECT_PLACEHOLDER = "{project}"
 # `{0}`, `{}` and the `{{`/`}}` escapes of a `[projectmap]` name; nothing else (no attributes).
@@ -89,8 +93,10 @@ class ProjectDetector:
         roots: Sequence[Path],
         mappings: Sequence[ProjectMapping] = (),
         max_cached: int = 512,
+        git_repos: GitRepos | None = None,
     ) -> None:
         self._lock = threading.Lock()
+        self.git_repos = git_repos or GitRepos()
         # file path as given -> (normalized path, git folder of its checkout, result)
         self._files: Lru[str, tuple[str, str | None, ProjectInfo]] = Lru(max_cached)
         self._folders: Lru[str, _Facts] = Lru(max_cached)
@@ -141,23 +147,28 @@ class ProjectDetector:
             for key in [k for k, e in self._files.items.items() if _under_any(e[0], affected)]:
                 del self._files.items[key]
 
-    def head_blob(self, path: Path) -> bytes | None:
+    def head_blob(self, path: Path, *, max_bytes: int = _MAX_BLOB_BYTES) -> bytes | None:
         """The file's content at HEAD in its git checkout; None if untracked, no repo, or error."""
-        return self.head_blobs([path])[path]
+        return self.head_blobs([path], max_bytes=max_bytes)[path]
 
-    def head_blobs(self, paths: Sequence[Path]) -> dict[Path, bytes | None]:
-        """`head_blob` for several files: one git process per repository, not per file."""
+    def head_blobs(
+        self, paths: Sequence[Path], *, max_bytes: int = _MAX_BLOB_BYTES
+    ) -> dict[Path, bytes | None]:
+        """`head_blob` for several files, each repository's asked in one go from its persistent
+        `git cat-file` (git_repos.py)."""
         out: dict[Path, bytes | None] = {}
-        by_top: dict[str, list[tuple[Path, str]]] = {}
+        by_top: dict[str, tuple[GitCheckout, list[tuple[Path, str]]]] = {}
         for path in paths:
             file = _norm(path)
             with self._lock:
                 git = self._facts(os.path.dirname(file)).git
             out[path] = None
             if git is not None:
-                by_top.setdefault(git.top, []).append((path, os.path.relpath(file, git.top)))
-        for top, files in by_top.items():
-            blobs = vcs.head_blobs(top, [rel for _path, rel in files])
+                files = by_top.setdefault(git.top, (git, []))[1]
+                files.append((path, os.path.relpath(file, git.top)))
+        for git, files in by_top.values():
+            rels = [rel for _path, rel in files]
+            blobs = self.git_repos.head_blobs(git, rels, max_bytes=max_bytes)
             out.update(zip((path for path, _rel in files), blobs, strict=True))
         return out
 
@@ -177,7 +188,7 @@ class ProjectDetector:
             chain.append(current)
             current = parent
         for current in reversed(chain):
-            facts = _with_own_markers(current, facts)
+            facts = _with_own_markers(current, facts, self.git_repos)
             self._folders.put(current, facts)
         return facts
 
@@ -266,9 +277,13 @@ def _governed_folders(changed: str) -> set[str]:
     return folders
 
 
-def _with_own_markers(folder: str, inherited: _Facts) -> _Facts:
+def _with_own_markers(folder: str, inherited: _Facts, repos: GitRepos) -> _Facts:
     waka = _read_waka_project(folder)
     git = vcs.git_checkout_at(folder)
+    if git is not None:
+        # vcs found a valid HEAD (a small regular file, in a form git accepts); GitPython
+        # reads which branch it names.
+        git = replace(git, branch=repos.branch(git))
     hg = vcs.hg_checkout_at(folder)
     if waka is None and git is None and hg is None:
         return inherited  # shared, not copied: most folders hold no markers

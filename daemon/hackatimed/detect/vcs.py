@@ -1,9 +1,9 @@
 """What git and mercurial checkouts say about a folder, read straight from their metadata files.
 
-The branch comes from reading `HEAD` ourselves rather than through GitPython: one read of a
-file of a few dozen bytes, no subprocess and no `Repo` object, which is what keeps a cold
-detection cheap. `head_blob` (a file's content at HEAD) needs a real object lookup: it runs
-`git cat-file`, one process for all the files of a repository that it is asked about at once.
+Which folder is a checkout's top, of which kind (repository, linked worktree, submodule) and
+which project, by wakatime-cli's rules; whether its HEAD is valid. This stands in front of
+GitPython (`git_repos.py`, which reads the branch and files at HEAD): a folder gets a `Repo`
+only once these checks, which open nothing that is not a small regular file, have passed.
 
 Every function here answers None for anything missing, half-written or unreadable: detection
 must never raise because of the state of someone's repository.
@@ -13,23 +13,18 @@ must never raise because of the state of someone's repository.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import stat
-import subprocess
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
-
-log = logging.getLogger(__name__)
 
 GitKind = Literal["repository", "worktree", "submodule"]
 
 # Metadata files are tiny; a cap keeps a hostile or corrupt one from costing anything.
 _MAX_META_BYTES = 4096
-# What `git cat-file` may take before head_blob gives up (a hung git must not stall detection).
-_GIT_TIMEOUT_SECONDS = 10.0
+# Config files may hold includes and many remotes, but not megabytes.
+_MAX_CONFIG_BYTES = 1024 * 1024
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
@@ -181,63 +176,29 @@ def hg_checkout_at(folder: str) -> HgCheckout | None:
     return HgCheckout(top=folder, branch=(lines[0] if lines and lines[0] else "default"))
 
 
-def head_blob(top: str, relpath: str) -> bytes | None:
-    """The content of `relpath` (relative to the work tree `top`) at HEAD, or None.
+def git_metadata_is_small(checkout: GitCheckout) -> bool:
+    """Whether the files GitPython reads whole when it opens `checkout` (the `.git` file, HEAD,
+    commondir, the config files) are absent or small regular files: a FIFO there would hang it,
+    a huge one cost its size in memory. Checked right before a `Repo` is made for it."""
+    gitdir = checkout.gitdir
+    small = [os.path.join(gitdir, "HEAD"), os.path.join(gitdir, "commondir")]
+    dotgit = os.path.join(checkout.top, ".git")
+    if not os.path.isdir(dotgit):
+        small.append(dotgit)
+    configs = [os.path.join(gitdir, "config")]
+    lines = read_first_lines(os.path.join(gitdir, "commondir"), 1)
+    if lines and lines[0]:
+        configs.append(os.path.join(os.path.normpath(os.path.join(gitdir, lines[0])), "config"))
+    return all(_small_or_absent(p, _MAX_META_BYTES) for p in small) and all(
+        _small_or_absent(p, _MAX_CONFIG_BYTES) for p in configs
+    )
 
-    None for an untracked file, a repository without commits, a missing git, or any other
-    failure. Callers ask once per file, for the baseline of its first diff.
-    """
-    return head_blobs(top, [relpath])[0]
 
-
-def head_blobs(top: str, relpaths: Sequence[str]) -> list[bytes | None]:
-    """`head_blob` for several files of one work tree: one `git cat-file --batch` process for
-    all of them, where one process per file would cost about 2 ms of CPU each.
-
-    A plain subprocess rather than GitPython: its import costs about 100 ms and 2.5 MB on the
-    first save, and its time-out starts a watchdog thread per call.
-    """
-    out: list[bytes | None] = [None] * len(relpaths)
-    # One name per line: a name with a newline in it cannot be asked this way.
-    asked = [i for i, rel in enumerate(relpaths) if "\n" not in rel]
-    if not asked:
-        return out
-    specs = b"".join(os.fsencode("HEAD:" + relpaths[i].replace(os.sep, "/")) + b"\n" for i in asked)
+def _small_or_absent(path: str, limit: int) -> bool:
     try:
-        done = subprocess.run(
-            ["git", "cat-file", "--batch"],
-            cwd=top,
-            input=specs,
-            capture_output=True,
-            timeout=_GIT_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        log.debug("no HEAD versions from git in %s: %s", top, exc)
-        return out
-    if done.returncode != 0:
-        log.debug("git cat-file failed in %s: %s", top, done.stderr.decode(errors="replace"))
-        return out
-    for i, blob in zip(asked, _batch_objects(done.stdout, len(asked)), strict=True):
-        out[i] = blob
-    return out
-
-
-def _batch_objects(data: bytes, count: int) -> list[bytes | None]:
-    """`git cat-file --batch` output: "<id> <type> <size>" and the content for each object
-    found, "<name> missing" (or "ambiguous") for each not; None for anything but a blob."""
-    found: list[bytes | None] = []
-    at = 0
-    while len(found) < count:
-        end = data.find(b"\n", at)
-        if end < 0:
-            break
-        header = data[at:end].split(b" ")
-        at = end + 1
-        if len(header) != 3 or not header[2].isdigit():  # missing, ambiguous
-            found.append(None)
-            continue
-        size = int(header[2])
-        found.append(data[at : at + size] if header[1] == b"blob" else None)
-        at += size + 1  # the content and its newline
-    return found + [None] * (count - len(found))
+        st = os.stat(path)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size <= limit
