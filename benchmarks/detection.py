@@ -20,7 +20,8 @@ The time inside `ProjectDetector.head_blob` (a tracked file's HEAD version, from
 repository's persistent `git cat-file` through GitPython; a fresh builder starts that process,
 and the first repository imports GitPython) is measured on its own and reported as a share.
 The editor is fixed (`heartbeats.editor`), so no heartbeat pays for a process scan; the scan
-(once per 30 s in the daemon) is timed separately. Language coverage is `language_coverage.py`'s, run as it is.
+(once per 30 s in the daemon) is timed separately. Language coverage is `language_coverage.py`'s,
+run as it is.
 With `--wakatime-cli CLONE` (a clone of wakatime-cli), `agreement.py`'s report too: per
 dependency parser and for languages, how often hackatimed says what wakatime-cli's tests expect.
 """

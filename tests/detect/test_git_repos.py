@@ -291,3 +291,35 @@ def test_special_or_huge_metadata_keeps_gitpython_out(tmp_path: Path, where: str
     assert repos.head_blobs(found, ["a.py"], max_bytes=MAX) == [None]
     assert repos.open_count() == 0
     assert time.monotonic() - started < 5
+
+
+def test_a_git_that_answers_nothing_is_killed(tmp_path: Path) -> None:
+    """A read from a hung git (a stalled network file system) must not block detection for
+    good: the timer kills a git busy past `hung_seconds`, the read fails, the repository is
+    dropped, and the next read starts a fresh git."""
+    now = [0.0]
+    repos = GitRepos(hung_seconds=10, tick_seconds=3600, clock=lambda: now[0])
+    repo = make_repo(tmp_path / "repo", files={"a.py": "a\n"})
+    found = checkout(repo)
+    assert repos.head_blobs(found, ["a.py"], max_bytes=MAX) == [b"a\n"]
+    entry = repos._open[found.top]
+    # Stand-in for a hung git: a process that never answers, where cat-file's was.
+    entry.repo.git.clear_cache()
+    hung = subprocess.Popen(["sleep", "60"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    entry.repo.git.cat_file_all = git.cmd.Git.AutoInterrupt(hung, ["sleep"])
+    result: list[list[bytes | None]] = []
+    reader = threading.Thread(
+        target=lambda: result.append(repos.head_blobs(found, ["a.py"], max_bytes=MAX))
+    )
+    reader.start()
+    time.sleep(0.3)
+    assert reader.is_alive(), "the read waits on the silent process"
+    now[0] += 11
+    repos.close_idle()
+    reader.join(timeout=10)
+    assert not reader.is_alive()
+    assert result == [[None]]
+    assert hung.poll() is not None
+    assert repos.open_count() == 0
+    assert repos.head_blobs(found, ["a.py"], max_bytes=MAX) == [b"a\n"]
+    repos.close()

@@ -108,6 +108,9 @@ class GitRepos:
                     try:
                         out[i] = _read_blob(entry.repo, rel, max_bytes)
                     except ValueError:
+                        if not _alive(entry.repo):  # an empty answer: git died or was killed
+                            broken = True
+                            break
                         continue  # "missing": untracked, or no commit yet; git is still in step
                     except _Oversized:
                         broken = True  # its content is still on the pipe: drop the process
@@ -245,6 +248,11 @@ def _close(repo: Repo) -> None:
         repo.close()  # ends its cat-file processes
     except Exception as exc:
         log.debug("closing %s: %s", repo, exc)
+
+
+def _alive(repo: Repo) -> bool:
+    proc = getattr(repo.git.cat_file_all, "proc", None)
+    return proc is not None and proc.poll() is None
 
 
 def _kill(repo: Repo) -> None:
