@@ -26,7 +26,7 @@ from hackatimed.detect.git_repos import GitRepos
 from hackatimed.detect.project import ProjectDetector
 from hackatimed.detect.vcs import GitCheckout
 from hackatimed.heartbeat import Heartbeat
-from tests.gitrepo import make_repo
+from tests.gitrepo import GIT_ENV, make_repo
 
 BINARY = bytes(range(256)) * 3
 
@@ -322,4 +322,25 @@ def test_a_git_that_answers_nothing_is_killed(tmp_path: Path) -> None:
     assert hung.poll() is not None
     assert repos.open_count() == 0
     assert repos.head_blobs(found, ["a.py"], max_bytes=MAX) == [b"a\n"]
+    repos.close()
+
+
+def test_an_open_repository_sees_new_commits_branches_and_packs(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", files={"a.py": "v1\n"})
+    repos = GitRepos()
+    found = checkout(repo)
+    assert repos.head_blobs(found, ["a.py"], max_bytes=MAX) == [b"v1\n"]
+    (repo / "a.py").write_text("v2\n")
+    subprocess.run(
+        ["git", "-C", str(repo), "commit", "-qam", "2"], check=True, env={**os.environ, **GIT_ENV}
+    )
+    assert repos.head_blobs(found, ["a.py"], max_bytes=MAX) == [b"v2\n"]
+    subprocess.run(["git", "-C", str(repo), "checkout", "-qb", "other"], check=True)
+    (repo / "a.py").write_text("v3\n")
+    subprocess.run(
+        ["git", "-C", str(repo), "commit", "-qam", "3"], check=True, env={**os.environ, **GIT_ENV}
+    )
+    subprocess.run(["git", "-C", str(repo), "gc", "-q"], check=True)
+    assert repos.head_blobs(found, ["a.py"], max_bytes=MAX) == [b"v3\n"]
+    assert repos.branch(found) == "other"
     repos.close()

@@ -107,8 +107,9 @@ class GitRepos:
                         continue
                     try:
                         out[i] = _read_blob(entry.repo, rel, max_bytes)
-                    except ValueError:
-                        if not _alive(entry.repo):  # an empty answer: git died or was killed
+                    except ValueError as exc:
+                        # No answer at all: git died or was killed (it may not be reaped yet).
+                        if "SHA is empty" in str(exc) or not _alive(entry.repo):
                             broken = True
                             break
                         continue  # "missing": untracked, or no commit yet; git is still in step
