@@ -344,3 +344,28 @@ def test_an_open_repository_sees_new_commits_branches_and_packs(tmp_path: Path) 
     assert repos.head_blobs(found, ["a.py"], max_bytes=MAX) == [b"v3\n"]
     assert repos.branch(found) == "other"
     repos.close()
+
+
+def test_threads_share_a_repository_safely(tmp_path: Path) -> None:
+    files = {f"f{i}.py": f"{i}\n" for i in range(20)}
+    repo = make_repo(tmp_path / "repo", files=files)
+    repos = GitRepos()
+    found = checkout(repo)
+    wrong: list[str] = []
+
+    def reader() -> None:
+        for _ in range(10):
+            for name, text in files.items():
+                if repos.head_blobs(found, [name], max_bytes=MAX) != [text.encode()]:
+                    wrong.append(name)
+                if repos.branch(found) != "main":
+                    wrong.append("branch")
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
+    assert repos.open_count() == 1
+    repos.close()

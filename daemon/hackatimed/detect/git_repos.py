@@ -43,7 +43,8 @@ _TICK_SECONDS = 5.0
 class _Open:
     repo: Repo
     used: float  # monotonic: the end of its last use
-    busy_since: float | None = None  # monotonic: a call is reading from it
+    users: int = 0  # calls using it now (or waiting for its lock): never closed meanwhile
+    busy_since: float = 0.0  # monotonic: when its users last went from none to some
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -134,16 +135,10 @@ class GitRepos:
         with self._lock:
             self._timer = None
             idle = [
-                top
-                for top, e in self._open.items()
-                if e.busy_since is None and now - e.used >= self._idle
+                top for top, e in self._open.items() if not e.users and now - e.used >= self._idle
             ]
             closing = [self._open.pop(top) for top in idle]
-            hung = [
-                e
-                for e in self._open.values()
-                if e.busy_since is not None and now - e.busy_since >= self._hung
-            ]
+            hung = [e for e in self._open.values() if e.users and now - e.busy_since >= self._hung]
             self._arm()
         for entry in closing:
             _close(entry.repo)
@@ -168,7 +163,7 @@ class GitRepos:
         with self._lock:
             entry = self._open.get(checkout.top)
             if entry is not None:
-                entry.busy_since = self._clock()
+                self._use(entry)
                 return entry
         repo = _open_repo(checkout)  # outside the lock: it reads files, and may import git
         if repo is None:
@@ -182,15 +177,21 @@ class GitRepos:
                 evicted = self._evict()
             else:
                 evicted = [_Open(repo, 0.0)]  # another thread opened it meanwhile
-            entry.busy_since = self._clock()
+            self._use(entry)
             self._arm()
         for old in evicted:
             _close(old.repo)
         return entry
 
+    def _use(self, entry: _Open) -> None:
+        """Under the lock."""
+        if not entry.users:
+            entry.busy_since = self._clock()
+        entry.users += 1
+
     def _release(self, entry: _Open, *, close: bool = False) -> None:
         with self._lock:
-            entry.busy_since = None
+            entry.users -= 1
             entry.used = self._clock()
             if close:
                 for top, e in list(self._open.items()):
@@ -201,7 +202,7 @@ class GitRepos:
 
     def _evict(self) -> list[_Open]:
         """Under the lock: the least recently used idle repositories beyond `max_open`."""
-        idle = sorted((e.used, top) for top, e in self._open.items() if e.busy_since is None)
+        idle = sorted((e.used, top) for top, e in self._open.items() if not e.users)
         evicted = []
         for _used, top in idle[: max(0, len(self._open) - self._max_open)]:
             evicted.append(self._open.pop(top))
