@@ -108,20 +108,25 @@ def test_a_repository_named_build_is_tracked_end_to_end(
 ) -> None:
     """Issue 14: `~/code/build` as a git repository was ignored whole, for its name."""
     fake, url = server
+    repo = make_repo(tmp_path / "code" / "build", files={"src/main.c": "int main;\n"})
+    target = repo / "src" / "main.c"
+    _save_one(tmp_path, url, fake, target, "#include <math.h>\nint main(void) { return 1; }\n")
+    hb = fake.heartbeats[0]
+    assert hb["entity"] == str(target)
+    assert (hb["project"], hb["branch"], hb["language"]) == ("build", "main", "C")
+    assert hb["dependencies"] == ["math"]
+
+
+def _save_one(tmp_path: Path, url: str, fake: FakeHackatime, target: Path, text: str) -> None:
+    """A daemon watching tmp_path/code; one save of `target`, waited for at the server."""
     home = tmp_path / "home"
     home.mkdir()
     root = tmp_path / "code"
-    repo = make_repo(root / "build", files={"src/main.c": "int main(void) { return 0; }\n"})
     config = write_config(
         tmp_path / "config.toml", url=url, key=KEY, roots=[root], data_dir=tmp_path / "data"
     )
     with DaemonProcess(["run", "--config", str(config)], env=clean_env(home)) as daemon:
         daemon.wait_for_line(f"watching {root}")
-        target = repo / "src" / "main.c"
-        target.write_text("#include <math.h>\nint main(void) { return 1; }\n")
+        target.write_text(text)
         fake.wait_until(lambda f: len(f.heartbeats) >= 1, within=30)
         assert daemon.stop() == 0, daemon.output()
-    hb = fake.heartbeats[0]
-    assert hb["entity"] == str(target)
-    assert (hb["project"], hb["branch"], hb["language"]) == ("build", "main", "C")
-    assert hb["dependencies"] == ["math"]
