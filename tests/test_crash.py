@@ -16,7 +16,7 @@ from tests.fakeserver import FakeHackatime
 KEY = "6f1f0e51-0000-4000-8000-0000000c4a54"
 KILLS = 20
 # Logged once the heartbeat is committed to the outbox: its entity and time identify it.
-COMMITTED = re.compile(r"heartbeat (\S+) \(.*\) t=(\d+\.\d+)")
+COMMITTED = re.compile(r"heartbeat (\S+) \(.*, queued\) t=(\d+\.\d+)")
 # Files edited in turn, each in a project of its own: several files of one repository changing
 # within seconds look like the start of a storm and are held back for its window
 # (activity/edits.py).

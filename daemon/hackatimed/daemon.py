@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from hackatimed import __version__
@@ -30,6 +31,7 @@ from hackatimed.delivery.sender import Sender, SenderState, wait_any
 from hackatimed.delivery.wire import to_json
 from hackatimed.detect.builder import HeartbeatBuilder
 from hackatimed.errors import KEY_PAGE
+from hackatimed.fence import Fence
 from hackatimed.heartbeat import Heartbeat
 from hackatimed.status import DaemonStatus, write_status
 from hackatimed.watch.changes import FileChange
@@ -123,6 +125,7 @@ class Daemon:
         self._key_verdict = "unchecked"  # the server's word on the key at start (or reload)
         self._key_check: asyncio.Task[None] | None = None
         self._last_sender_state: SenderState | None = None
+        self._queue_fence = Fence("queue", log)
 
     async def run(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -261,19 +264,45 @@ class Daemon:
     async def _queue(self, heartbeats: list[Heartbeat]) -> None:
         if not heartbeats:
             return
-        fmt = self._config.heartbeats.dependencies_format
-        items = [(hb.time, to_json(hb, fmt)) for hb in heartbeats]
-        await asyncio.to_thread(self._outbox.add, items)
-        self._count_today(len(items))
-        for hb in heartbeats:
+        queued = await asyncio.to_thread(self._enqueue, heartbeats)
+        if not queued:
+            return
+        self._count_today(len(queued))
+        # Said only now, and truthfully: "queued" is on disk and survives kill -9; "held in
+        # memory" is a heartbeat the disk refused, written once it takes writes again.
+        where = "held in memory" if self._outbox.in_memory else "queued"
+        for hb in queued:
             kind = "save" if hb.is_write else "keepalive"
             if hb.ai_line_changes is not None:
                 kind += f", {hb.category}: an AI agent's"
             log.info(
-                "heartbeat %s (%s, %s) t=%.6f", hb.entity, hb.project or "no project", kind, hb.time
+                "heartbeat %s (%s, %s, %s) t=%.6f",
+                hb.entity,
+                hb.project or "no project",
+                kind,
+                where,
+                hb.time,
             )
         self._wake_sender.set()
         await self._publish_status()
+
+    def _enqueue(self, heartbeats: list[Heartbeat]) -> list[Heartbeat]:
+        """Commit `heartbeats` to the outbox in one transaction, or, should that fail
+        unexpectedly, one by one, each that fails set aside by the queue's fence. Returns
+        those queued. In a worker thread."""
+        fmt = self._config.heartbeats.dependencies_format
+        fence = self._queue_fence
+        bodies = [fence.run(hb.entity, partial(to_json, hb, fmt)) for hb in heartbeats]
+        ready = [(hb, body) for hb, body in zip(heartbeats, bodies, strict=True) if body]
+        try:
+            self._outbox.add([(hb.time, body) for hb, body in ready])
+            return [hb for hb, _ in ready]
+        except Exception as exc:  # the fence: find the one that fails, keep the others
+            log.debug("queueing %d heartbeats at once failed (%s): one by one", len(ready), exc)
+        added = (
+            fence.run(hb.entity, partial(self._outbox.add, [(hb.time, body)])) for hb, body in ready
+        )
+        return [hb for (hb, _), dropped in zip(ready, added, strict=True) if dropped is not None]
 
     # -- sending ------------------------------------------------------------------------------
 

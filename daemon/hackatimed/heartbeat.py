@@ -6,7 +6,8 @@ Below both stages, so that neither imports the other: its wire form is delivery'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +36,34 @@ class Heartbeat:
     machine: str | None = None
     editor: str | None = None
     operating_system: str | None = None
+
+
+# Lone surrogates: Python's surrogateescape turns each byte of a file name that is not UTF-8
+# into one (U+DC80..U+DCFF); any other is as unencodable. SQLite and UTF-8 refuse them all.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def valid_text(text: str) -> str:
+    """`text` with every undecodable byte of a file name (a lone surrogate) made U+FFFD, one
+    for each byte, as Go's JSON encoder writes what wakatime-cli sends for such a name."""
+    if text.isascii():
+        return text  # the common case, in one pass of C
+    return _SURROGATE.sub(REPLACEMENT, text)
+
+
+def with_valid_text(hb: Heartbeat) -> Heartbeat:
+    """`hb` with every text field valid Unicode. Applied once, where a heartbeat is made: a
+    folder name becomes a project, a file name the entity, `.git/HEAD` a branch."""
+    changes: dict[str, object] = {}
+    for f in fields(hb):
+        value = getattr(hb, f.name)
+        if isinstance(value, str):
+            clean: object = valid_text(value)
+        elif isinstance(value, tuple):
+            clean = tuple(valid_text(v) for v in value)
+        else:
+            continue
+        if clean != value:
+            changes[f.name] = clean
+    return replace(hb, **changes) if changes else hb  # type: ignore[arg-type]

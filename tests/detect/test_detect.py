@@ -526,3 +526,33 @@ def test_a_file_named_head_in_the_work_tree_is_an_edit(env: Setup) -> None:
     assert env.builder.accepts(head) is True
     hb = env.must_save(head)
     assert (hb.project, hb.branch) == ("r", "dev")
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+def test_a_file_name_that_is_not_utf8_is_sent_with_replacement_characters(env: Setup) -> None:
+    folder = env.root / os.fsdecode(b"proj\xfe")
+    folder.mkdir()
+    path = folder / os.fsdecode(b"bad\xff\xfename.py")
+    hb = env.must_save(path, "x = 1\n")
+    assert hb.entity == str(env.root / "proj\ufffd" / "bad\ufffd\ufffdname.py")
+    assert hb.project == "proj\ufffd"
+    to_wire(hb)["entity"].encode("utf-8")
+
+
+def test_one_file_that_fails_to_build_costs_only_its_own_heartbeat(env: Setup) -> None:
+    good, cursed = env.root / "main.py", env.root / "cursed.py"
+    good.write_text("print(1)\n")
+    cursed.write_text("print(2)\n")
+    read = env.builder._read
+
+    def read_or_fail(path: Path) -> Snapshot:
+        if path == cursed:
+            raise RuntimeError("a bug in a detector")
+        return read(path)
+
+    env.builder._read = read_or_fail
+    sent = env.builder.build_many([Edit(cursed, 1.0, True), Edit(good, 2.0, True)])
+    assert [hb.entity for hb in sent] == [str(good)]
+    assert env.builder.fence.set_aside == 1

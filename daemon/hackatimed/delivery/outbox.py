@@ -54,7 +54,6 @@ OUTBOX_FILE = "outbox.db"
 
 _T = TypeVar("_T")
 _TEXT_LIMIT = 500  # characters kept of an error or a rejection reason
-_LOUD_EVERY_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +128,9 @@ class Outbox:
         self._lock = threading.Lock()
         self._held: deque[tuple[float, str]] = deque()
         self._held_dropped = 0
-        self._last_loud: float | None = None
+        self._full_writes = 0  # writes the disk refused in this episode (0: none)
+        self._unleased_claims = 0  # claims handed out without a lease in this episode
+        self._episode_drops = 0  # held heartbeats dropped by the memory bound in this episode
         self._conn: sqlite3.Connection | None = None
         self._ident: tuple[int, int] | None = None
         self._closed = False
@@ -162,6 +163,12 @@ class Outbox:
             self._released_held()
             return dropped
 
+    @property
+    def in_memory(self) -> int:
+        """Heartbeats held in memory because the disk refused them (0: all are on disk)."""
+        with self._lock:
+            return len(self._held)
+
     def claim(self, limit: int) -> list[QueuedHeartbeat]:
         """Lease up to `limit` due rows to this claimer, oldest due first."""
         if limit <= 0:
@@ -169,16 +176,26 @@ class Outbox:
         with self._lock:
             self._flush_held()
             try:
-                return self._recovering(lambda: self._claim(limit))
+                claimed = self._recovering(lambda: self._claim(limit))
             except sqlite3.Error as exc:
                 if db.primary_code(exc) == sqlite3.SQLITE_FULL:
                     # Cannot write a lease, but sending is what frees the disk: hand out due
                     # rows unleased. At worst a concurrent claimer resends them, and the
                     # server deduplicates byte-identical heartbeats.
-                    log.warning("outbox disk full: handing out %d rows without a lease", limit)
+                    self._unleased_claims += 1
+                    if self._unleased_claims == 1:  # once per episode; the end gives the count
+                        log.warning("outbox disk full: handing out rows without a lease")
                     return self._recovering(lambda: self._peek(limit))
                 self._transient_or_raise(exc, "claim heartbeats")
                 return []
+            if self._unleased_claims:
+                log.warning(
+                    "outbox leases written again, after %d claims without one while the disk"
+                    " was full",
+                    self._unleased_claims,
+                )
+                self._unleased_claims = 0
+            return claimed
 
     def delete(self, ids: Iterable[int]) -> None:
         """Forget rows the server accepted."""
@@ -363,9 +380,12 @@ class Outbox:
         for _ in range(overflow):
             self._held.popleft()
         self._held_dropped += overflow
-        now = self._clock.monotonic()
-        if overflow or self._last_loud is None or now - self._last_loud >= _LOUD_EVERY_SECONDS:
-            self._last_loud = now
+        self._full_writes += 1
+        first_drop = overflow > 0 and self._episode_drops == 0
+        self._episode_drops += overflow
+        # Said once per episode (the end of it gives the count), and again only when the
+        # memory bound starts dropping heartbeats: a new loss is news, a retry is not.
+        if self._full_writes == 1 or first_drop:
             log.error(
                 "cannot write heartbeats to %s (%s): holding %d in memory (at most %d, %d dropped"
                 " so far) and retrying on every write. Free some disk space.",
@@ -378,9 +398,16 @@ class Outbox:
         return overflow
 
     def _released_held(self) -> None:
-        if self._last_loud is not None:
-            log.warning("outbox %s writable again: held heartbeats written", self._path)
-            self._last_loud = None
+        if self._full_writes:
+            log.warning(
+                "outbox %s writable again: %d held heartbeats written, after %d refused"
+                " writes (%d dropped)",
+                self._path,
+                len(self._held),
+                self._full_writes,
+                self._episode_drops,
+            )
+            self._full_writes = self._episode_drops = 0
         self._held.clear()
 
     def _flush_held(self) -> None:

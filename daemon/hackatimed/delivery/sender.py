@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -33,12 +34,14 @@ from hackatimed.delivery.api import (
     RateLimited,
     RequestRejected,
 )
+from hackatimed.fence import Fence
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 REJECTED_ITEM = frozenset({400, 422})  # this heartbeat will never be accepted as it is
 SPLIT_REQUEST = frozenset({400, 413, 422})  # maybe one heartbeat's fault: split to find it
+UNSENDABLE = 0  # the status a row set aside before sending is rejected with (no HTTP status)
 
 
 class QueuedRow(Protocol):
@@ -197,6 +200,7 @@ class Sender:
         self._today: dt.date | None = None
         # The outcome to keep with the queue (`_keep_outcome`): ("sent", None) or ("failed", why).
         self._outcome: tuple[str, str | None] | None = None
+        self._fence = Fence("send", log)
 
     @property
     def state(self) -> SenderState:
@@ -246,7 +250,7 @@ class Sender:
                 # shutdown is not held up by a slow server.
                 finished, sent = await _unless_stopped(stop, self._step())
             except Exception as exc:  # a bug or a broken queue must not end all sending
-                log.error("sending failed unexpectedly: %s", exc, exc_info=True)
+                self._fence.failed("this batch, kept queued", exc)  # in full once per cause
                 self._failed(f"Sending failed unexpectedly: {exc}")
                 await self._keep_outcome()
                 continue
@@ -367,7 +371,7 @@ class Sender:
         settled goes back to the queue (for a settled row that is a no-op).
         """
         try:
-            await self._send_and_settle(rows, tally)
+            await self._send_and_settle(await self._sendable(rows, tally), tally)
         except ApiError as exc:
             await self._release(rows, str(exc))
             raise
@@ -377,7 +381,27 @@ class Sender:
             self._outbox.release([r.id for r in rows], error="sending interrupted", retry_at=None)
             raise
 
+    async def _sendable(self, rows: Sequence[QueuedRow], tally: _Tally) -> Sequence[QueuedRow]:
+        """The send stage's fence: a row whose body cannot go on the wire (not UTF-8, not a
+        JSON object; written by a bug or by hand) is set aside as rejected with the reason,
+        instead of failing, and so blocking, every batch it is claimed with."""
+        bad: list[tuple[int, int, str]] = []
+        for row in rows:
+            reason = unsendable(row.body)
+            if reason is not None:
+                bad.append((row.id, UNSENDABLE, reason))
+                self._fence.failed(f"queued heartbeat {row.id}", ValueError(reason))
+        if not bad:
+            return rows
+        await asyncio.to_thread(self._outbox.reject, bad)
+        tally.rejected += len(bad)
+        self._count(0, len(bad))
+        ids = {i for i, _, _ in bad}
+        return [row for row in rows if row.id not in ids]
+
     async def _send_and_settle(self, rows: Sequence[QueuedRow], tally: _Tally) -> None:
+        if not rows:
+            return
         await self._take_token()
         try:
             results = await self._client.send_heartbeats([row.body for row in rows])
@@ -505,6 +529,16 @@ def _spoken(seconds: float) -> str:
         return f"{seconds:.3g} s"
     minutes = round(seconds / 60)
     return f"{minutes} minutes"
+
+
+def unsendable(body: str) -> str | None:
+    """Why the queued `body` cannot be sent as a heartbeat, or None when it can."""
+    try:
+        body.encode("utf-8")
+        value = json.loads(body)
+    except (UnicodeError, ValueError) as exc:
+        return f"not sendable: {type(exc).__name__}"
+    return None if isinstance(value, dict) else "not sendable: not a JSON object"
 
 
 async def wait_any(seconds: float | None, *events: asyncio.Event) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import logging
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 
@@ -31,7 +33,8 @@ from hackatimed.detect.content import MAX_LINES_BYTES, ContentTracker, Snapshot,
 from hackatimed.detect.deps import parse_dependencies, reads_text
 from hackatimed.detect.language import LanguageDetector
 from hackatimed.detect.project import ProjectDetector, ProjectInfo
-from hackatimed.heartbeat import Heartbeat
+from hackatimed.fence import Fence
+from hackatimed.heartbeat import Heartbeat, with_valid_text
 from hackatimed.privacy import apply_privacy
 from hackatimed.watch.ignore import IgnoreRules, is_rule_file
 
@@ -43,6 +46,7 @@ _META_NAMES = frozenset({"HEAD", ".wakatime-project"})
 _VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr"})
 _NO_BASELINES: Mapping[Path, bytes | None] = MappingProxyType({})
 AI_CATEGORY = "ai coding"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,7 @@ class HeartbeatBuilder:
         self._os = operating_system_name()
         self._sent: OrderedDict[Path, _Sent] = OrderedDict()
         self._lock = threading.Lock()
+        self.fence = Fence("detect", log)
 
     # -- cheap checks, on the event loop --------------------------------------------------------
 
@@ -122,20 +127,29 @@ class HeartbeatBuilder:
         # The first diff of a file is against git HEAD. Asked for every such file of the batch
         # at once (a "save all", a rename across files): one git process per repository.
         first = [e.path for e in edits if not self._content.seen(e.path) and _diffable(e.path)]
-        baselines = self.projects.head_blobs(first) if len(first) > 1 else {}
+        baselines = self.fence.run("the batch's git baselines", lambda: self._baselines(first))
         out = []
         for edit in edits:
-            hb = self._derive(
-                edit.path,
-                at=edit.at,
-                is_write=edit.is_write,
-                rate_limit=True,
-                baselines=baselines,
-                agent=edit.agent,
-            ).heartbeat
-            if hb is not None:
-                out.append(hb)
+            # Fenced one by one: a file that trips a bug costs its own heartbeat, not the batch's.
+            explained = self.fence.run(
+                str(edit.path), partial(self._derive_edit, edit, baselines or _NO_BASELINES)
+            )
+            if explained is not None and explained.heartbeat is not None:
+                out.append(explained.heartbeat)
         return out
+
+    def _derive_edit(self, edit: Edit, baselines: Mapping[Path, bytes | None]) -> Explanation:
+        return self._derive(
+            edit.path,
+            at=edit.at,
+            is_write=edit.is_write,
+            rate_limit=True,
+            baselines=baselines,
+            agent=edit.agent,
+        )
+
+    def _baselines(self, first: list[Path]) -> Mapping[Path, bytes | None]:
+        return self.projects.head_blobs(first) if len(first) > 1 else _NO_BASELINES
 
     def build(self, edit: Edit) -> Heartbeat | None:
         return self._derive(
@@ -212,7 +226,9 @@ class HeartbeatBuilder:
         )
         return Explanation(
             path,
-            apply_privacy(hb, self._config.privacy.rules),
+            # Valid text made here, once: a file or folder name that is not UTF-8 is sent as
+            # wakatime-cli sends it (U+FFFD for each bad byte), and SQLite and JSON accept it.
+            apply_privacy(with_valid_text(hb), self._config.privacy.rules),
             project_rule=info.rule,
             branch_rule=info.branch_rule,
             language_rule=language.rule,
