@@ -112,6 +112,11 @@ class FakeHackatime:
         with self._cond:
             self._faults.failures.extend([status] * n)
 
+    def clear_failures(self) -> None:
+        """Forget the failures still waiting from `fail_next`: the server is back."""
+        with self._cond:
+            self._faults.failures.clear()
+
     def rate_limit_next(self, n: int = 1, retry_after: float = 1, *, header: bool = True) -> None:
         """429 for the next n requests; `header=False` puts `retry_after` only in the body."""
         with self._cond:
