@@ -511,3 +511,71 @@ async def test_unexpected_errors_do_not_end_sending(
     async with running(sender):
         await fake.until(lambda f: f.stored_count == 2, within=5)
     assert "disk on fire" in caplog.text
+
+
+# ---- quick recovery and the send stage's fence ----
+
+
+async def test_once_the_server_takes_heartbeats_again_the_queue_moves_without_the_long_wait(
+    fake: FakeHackatime, outbox: Outbox, client: HackatimeClient
+) -> None:
+    queue(outbox, 25)
+    fake.fail_next(4, 503)  # the first batch, then three probes
+    # A backoff of a minute or more: only the probes can end it within the test's time limit.
+    sender = make_sender(
+        outbox, client, backoff_base_seconds=60, backoff_cap_seconds=120, probe_seconds=0.2
+    )
+    async with running(sender):
+        await eventually(drained(outbox), within=10)
+    sizes = [len(r.json) for r in fake.requests]
+    assert sizes[0] == 10  # a whole batch failed ...
+    assert sizes[1:5] == [1, 1, 1, 1]  # ... then one heartbeat at a time, the 4th got through
+    assert sum(sizes[4:]) == 25 and fake.stored_count == 25
+    assert all(gap >= 0.14 for gap in gaps(fake)[:4])  # probes jittered within 0.15-0.2 s
+    assert sender.state.backing_off_until is None
+
+
+async def test_a_retry_after_is_waited_out_not_probed(
+    fake: FakeHackatime, outbox: Outbox, client: HackatimeClient
+) -> None:
+    queue(outbox, 3)
+    fake.rate_limit_next(1, retry_after=0.8)
+    sender = make_sender(outbox, client, probe_seconds=0.05)
+    async with running(sender):
+        await fake.until(lambda f: f.stored_count == 3, within=5)
+    assert len(fake.requests) == 2 and gaps(fake)[0] >= 0.8
+
+
+def test_probing_stays_far_below_the_servers_rate_limits() -> None:
+    from hackatimed.delivery.sender import PROBE_SECONDS
+
+    fastest = 0.75 * PROBE_SECONDS  # the jitter's floor
+    assert 60 / fastest <= 10 and 3600 / fastest <= 500  # limits: 300 a minute, 10,000 an hour
+    assert PROBE_SECONDS <= 15  # and a server back up is seen within 30 s, one error allowed
+
+
+async def test_a_row_that_cannot_be_put_in_a_request_is_set_aside_not_retried_forever(
+    fake: FakeHackatime, outbox: Outbox, client: HackatimeClient
+) -> None:
+    good = queue(outbox, 2)
+
+    class Poisoned:
+        """The outbox, with one row whose text no request can carry (a lone surrogate)."""
+
+        def claim(self, limit: int) -> Any:
+            rows = outbox.claim(limit)
+            return [*rows, type(rows[0])(10_000, '{"entity":"/x/\udcff"}', 0)] if rows else rows
+
+        def reject(self, rejections: Any) -> None:
+            self.rejected = list(rejections)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(outbox, name)
+
+    poisoned = Poisoned()
+    sender = make_sender(poisoned, client)  # type: ignore[arg-type]
+    async with running(sender):
+        await fake.until(lambda f: f.stored_count == 2, within=5)
+    assert stored_bodies(fake) == good
+    ((row_id, status, reason),) = poisoned.rejected
+    assert (row_id, status) == (10_000, 0) and "surrogates not allowed" in reason

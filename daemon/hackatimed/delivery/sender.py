@@ -7,7 +7,8 @@ refused as a whole with 400/413/422 may be one bad heartbeat's fault, so the bat
 halves until the culprit is alone and can be rejected by itself.
 
 Whole-request failures pause sending: 429 for what Retry-After says; network and server failures
-for a jittered exponential backoff (`Backoff`); a refused key for `auth_retry_seconds` or until
+for a jittered exponential backoff (`Backoff`), during which one heartbeat is tried every 9-12 s
+so that the queue moves as soon as the server takes heartbeats again; a refused key for `auth_retry_seconds` or until
 `resume()`. Every row goes back to the queue due at once: waiting is the sender's job, done on the
 monotonic clock, so a wall-clock jump (a laptop waking up, an NTP step) neither floods nor stalls.
 A token bucket keeps the request rate far below the server's limits (300 requests a minute, 10,000
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -41,6 +41,10 @@ _T = TypeVar("_T")
 
 REJECTED_ITEM = frozenset({400, 422})  # this heartbeat will never be accepted as it is
 SPLIT_REQUEST = frozenset({400, 413, 422})  # maybe one heartbeat's fault: split to find it
+# While backing off, one heartbeat is tried every 9-12 s: a server back up is noticed within
+# about 12 s (24 s if its first answer is still an error), at no more than 400 requests an
+# hour, far below the server's limits (360 heartbeat posts a minute, 10,000 requests an hour).
+PROBE_SECONDS = 12.0
 UNSENDABLE = 0  # the status a row set aside before sending is rejected with (no HTTP status)
 
 
@@ -88,7 +92,8 @@ class Backoff:
 
     After the n-th failure in a row the wait is uniform in [base, min(cap, base * 2**n)]: the
     jitter spreads many clients apart, the floor means a down server sees at most one request per
-    step, and a cap of two minutes means delivery resumes about a minute after the server returns.
+    step, and the cap keeps whole batches off a failing server for up to two minutes. It is not
+    what decides when delivery resumes: a one-heartbeat probe every `PROBE_SECONDS` does.
     """
 
     base: float = 3.0
@@ -179,9 +184,12 @@ class Sender:
         backoff_cap_seconds: float = 120.0,
         auth_retry_seconds: float = 300.0,
         max_retry_after_seconds: float = 3600.0,
+        probe_seconds: float = PROBE_SECONDS,
         on_change: Callable[[], None] | None = None,
     ) -> None:
-        """`on_change` is called after every send that changed `state` (for `status`)."""
+        """`on_change` is called after every send that changed `state` (for `status`);
+        `probe_seconds`: while backing off from failures, one heartbeat is tried this often
+        (0: never), so that sending resumes soon after the server does."""
         self._on_change = on_change
         self._window_opened: float | None = None  # monotonic; see _next_send_in
         self._outbox = outbox
@@ -201,6 +209,8 @@ class Sender:
         # The outcome to keep with the queue (`_keep_outcome`): ("sent", None) or ("failed", why).
         self._outcome: tuple[str, str | None] | None = None
         self._fence = Fence("send", log)
+        self._probe_every = probe_seconds
+        self._probe_at: float | None = None  # monotonic; None: this pause is not probed
 
     @property
     def state(self) -> SenderState:
@@ -220,7 +230,7 @@ class Sender:
         """
         if client is not None:
             self._client = client
-        self._paused_until = None
+        self._paused_until = self._probe_at = None
         self._backoff = self._backoff.reset()
         self._state = replace(self._state, key_refused=False)
         self._resumed.set()
@@ -231,36 +241,87 @@ class Sender:
         A heartbeat waits at most the flush interval, so that the saves of a working stretch
         share a request instead of costing one each; a full batch goes at once. `wake` (set by
         the daemon after queueing) makes it look again; with nothing queued it sleeps until
-        then, without any timer. A pause (backoff, 429, refused key) is cut short only by
-        `resume()`.
+        then, without any timer. A pause (backoff, 429, refused key) is cut short by
+        `resume()`, and a backoff also by a probe that gets through (`_probe`).
         """
         while not stop.is_set():
             self._resumed.clear()
             pause = self._pause_left()
             if pause > 0:
-                await wait_any(pause, stop, self._resumed)
+                await self._sit_out(pause, stop)
                 continue
             wake.clear()
             wait = await self._next_send_in()
             if wait is None or wait > 0:
                 await wait_any(wait, stop, wake, self._resumed)
                 continue
-            try:
-                # Stopping drops a request in flight (its rows go back to the queue), so that
-                # shutdown is not held up by a slow server.
-                finished, sent = await _unless_stopped(stop, self._step())
-            except Exception as exc:  # a bug or a broken queue must not end all sending
-                self._fence.failed("this batch, kept queued", exc)  # in full once per cause
-                self._failed(f"Sending failed unexpectedly: {exc}")
-                await self._keep_outcome()
-                continue
+            finished, sent = await self._guarded(stop, self._step())
             await self._keep_outcome()
+            if finished is None:
+                continue
             if not finished:
                 return
             if not sent and self._pause_left() <= 0:
                 # Due rows that could not be claimed (another process holds them): look again
                 # after a flush interval rather than at once.
                 await wait_any(self._flush, stop, self._resumed)
+
+    async def _sit_out(self, pause: float, stop: asyncio.Event) -> None:
+        """Wait out a pause, or up to the next probe when one comes first, then probe."""
+        probe = self._probe_left()
+        if probe is None or probe >= pause:
+            await wait_any(pause, stop, self._resumed)
+            return
+        await wait_any(probe, stop, self._resumed)
+        if not (stop.is_set() or self._resumed.is_set()) and self._probe_left() == 0.0:
+            await self._guarded(stop, self._probe())
+            await self._keep_outcome()
+
+    async def _guarded(
+        self, stop: asyncio.Event, work: Awaitable[_T]
+    ) -> tuple[bool | None, _T | None]:
+        """Await `work` unless stopped: (finished, its result), or (None, None) when it failed
+        unexpectedly. Stopping drops a request in flight (its rows go back to the queue), so
+        that shutdown is not held up by a slow server."""
+        try:
+            return await _unless_stopped(stop, work)
+        except Exception as exc:  # a bug or a broken queue must not end all sending
+            self._fence.failed("this batch, kept queued", exc)  # in full once per cause
+            self._failed(f"Sending failed unexpectedly: {exc}")
+            return None, None
+
+    async def _probe(self) -> None:
+        """While backing off from failed sends: one heartbeat, the least a request can carry,
+        to learn whether the server takes heartbeats again. If it does, the backoff is over
+        and the queue moves now, not up to two minutes later; if not, the long wait goes on
+        for whole batches, and the next probe comes `probe_seconds` later."""
+        self._probe_at = self._now() + self._probe_delay()
+        rows = await asyncio.to_thread(self._outbox.claim, 1)
+        if not rows:
+            return
+        tally = _Tally()
+        try:
+            await self._deliver(rows, tally)
+        except RateLimited as exc:
+            self._rate_limited(exc)
+        except AuthError as exc:
+            self._key_refused(exc)
+        except ApiError as exc:
+            self._state = replace(self._state, last_error=str(exc))
+            log.debug("probe: %s Still backing off.", exc)
+        else:
+            if tally.accepted or tally.rejected:
+                log.info("the Hackatime server takes heartbeats again: sending the queue now")
+                self._succeeded()
+
+    def _probe_left(self) -> float | None:
+        """Seconds until the next probe, or None when this pause is not one to probe: a
+        429's Retry-After and a refused key are waited out as asked."""
+        return None if self._probe_at is None else max(0.0, self._probe_at - self._now())
+
+    def _probe_delay(self) -> float:
+        # Jittered, so that many daemons a restarted server sees do not come in step.
+        return self._rng.uniform(0.75 * self._probe_every, self._probe_every)
 
     async def _next_send_in(self) -> float | None:
         """Seconds until the next batch should go (0: now), or None with nothing queued.
@@ -382,9 +443,9 @@ class Sender:
             raise
 
     async def _sendable(self, rows: Sequence[QueuedRow], tally: _Tally) -> Sequence[QueuedRow]:
-        """The send stage's fence: a row whose body cannot go on the wire (not UTF-8, not a
-        JSON object; written by a bug or by hand) is set aside as rejected with the reason,
-        instead of failing, and so blocking, every batch it is claimed with."""
+        """The send stage's fence: a row whose body cannot go on the wire (text that is not
+        UTF-8, written by a bug or by hand) is set aside as rejected with the reason, instead
+        of failing, and so blocking, every batch it is claimed with."""
         bad: list[tuple[int, int, str]] = []
         for row in rows:
             reason = unsendable(row.body)
@@ -477,7 +538,7 @@ class Sender:
         elif self._backoff.failures:
             log.info("sending again after %d failed attempt(s)", self._backoff.failures)
         self._backoff = self._backoff.reset()
-        self._paused_until = None
+        self._paused_until = self._probe_at = None
         # Only a send that got through closes the window: rows held back by a pause (429,
         # backoff, refused key) have already waited it, and go as soon as the pause ends.
         self._window_opened = None
@@ -491,6 +552,8 @@ class Sender:
         self._backoff = self._backoff.failed()
         delay = self._backoff.delay(self._rng)
         self._pause(delay, message)
+        if self._probe_every > 0:
+            self._probe_at = self._now() + self._probe_delay()
         level = logging.WARNING if self._backoff.failures == 1 else logging.INFO
         log.log(level, "%s Next try in %.3g s.", message, delay)
         return message
@@ -514,6 +577,7 @@ class Sender:
         return message
 
     def _pause(self, seconds: float, message: str) -> None:
+        self._probe_at = None  # `_failed` probes its pauses; a 429 or a refused key does not
         self._paused_until = self._now() + seconds
         self._state = replace(self._state, last_error=message)
         self._outcome = ("failed", message)
@@ -532,13 +596,13 @@ def _spoken(seconds: float) -> str:
 
 
 def unsendable(body: str) -> str | None:
-    """Why the queued `body` cannot be sent as a heartbeat, or None when it can."""
+    """Why the queued `body` cannot even be put in a request, or None when it can. (A body
+    that is not JSON goes: the server refuses it, and the split finds it.)"""
     try:
         body.encode("utf-8")
-        value = json.loads(body)
-    except (UnicodeError, ValueError) as exc:
-        return f"not sendable: {type(exc).__name__}"
-    return None if isinstance(value, dict) else "not sendable: not a JSON object"
+    except UnicodeEncodeError as exc:
+        return f"not sendable: {type(exc).__name__}: {exc.reason}"
+    return None
 
 
 async def wait_any(seconds: float | None, *events: asyncio.Event) -> None:
