@@ -355,8 +355,17 @@ async def test_a_watcher_at_rest_does_not_wake(
 
 
 def observer_on(fd: INotify) -> Callable[..., BaseObserver]:
-    """The pruning observer, every root's emitter on `fd` (tests here have one root)."""
-    return lambda policy: inotify_emitter.PrunedInotifyObserver(policy, inotify_factory=lambda: fd)
+    """The pruning observer, the root's emitter on `fd` (tests here have one root, watched
+    first); the watch on the folder above the root gets an inotify of its own."""
+    given: list[INotify] = []
+
+    def factory() -> INotify:
+        if given:
+            return INotify()
+        given.append(fd)
+        return fd
+
+    return lambda policy: inotify_emitter.PrunedInotifyObserver(policy, inotify_factory=factory)
 
 
 @linux_only
@@ -721,24 +730,44 @@ async def test_replaced_rules_move_the_watches(tmp_path: Path) -> None:
 
 
 @linux_only
-async def test_a_root_whose_parent_is_renamed_is_let_go_at_the_next_check(
+async def test_a_root_whose_parent_is_renamed_is_let_go_at_once(
     tmp_path: Path, start: Callable[..., Running]
 ) -> None:
     """Renaming a folder above a root sends the root no event: inotify follows the moved
-    folder, and its events would come under the old path. `check_roots` (the daemon's tick)
-    compares each root's identity and lets a moved one go."""
+    folder, and its events would come under the old path. The root's parent is watched on its
+    own, so its move is seen at once (no `check_roots`, no tick: the poll is an hour here), the
+    moved root is let go, and its configured path is watched again as soon as it exists, so a
+    save made there right after arrives. The moved folder is not followed outside the roots."""
     root = tmp_path / "parent" / "code"
     root.mkdir(parents=True)
     running = await started(start([root]))
     (tmp_path / "parent").rename(tmp_path / "moved")
+    await wait_until(lambda: running.watcher.watched_roots == ())
     moved = tmp_path / "moved" / "code"
-    (moved / "during.py").write_text("x\n")
-    await running.sink.wait_for(lambda c: c.path.name == "during.py")
-    await asyncio.to_thread(running.watcher.check_roots)
-    assert running.watcher.watched_roots == ()
     (moved / "after.py").write_text("x\n")
     root.mkdir(parents=True)  # the configured folder exists again: watched again
     await wait_until(lambda: running.watcher.watched_roots == (root,))
     (root / "new.py").write_text("x\n")
     await running.sink.wait_for_path(root / "new.py")
     assert not any(c.path.name == "after.py" for c in running.sink.changes)
+
+
+@linux_only
+async def test_a_root_whose_grandparent_is_renamed_is_let_go_at_the_next_check(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    """Further up, only the tick's `check_roots` finds the move (watching every folder up to
+    / would mean events for all of $HOME)."""
+    root = tmp_path / "top" / "parent" / "code"
+    root.mkdir(parents=True)
+    running = await started(start([root]))
+    (tmp_path / "top").rename(tmp_path / "moved")
+    moved = tmp_path / "moved" / "parent" / "code"
+    (moved / "during.py").write_text("x\n")
+    await running.sink.wait_for(lambda c: c.path.name == "during.py")
+    await asyncio.to_thread(running.watcher.check_roots)
+    assert running.watcher.watched_roots == ()
+    root.mkdir(parents=True)
+    await wait_until(lambda: running.watcher.watched_roots == (root,))
+    (root / "new.py").write_text("x\n")
+    await running.sink.wait_for_path(root / "new.py")

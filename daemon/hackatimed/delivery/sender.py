@@ -8,9 +8,10 @@ halves until the culprit is alone and can be rejected by itself.
 
 Whole-request failures pause sending: 429 for what Retry-After says; network and server failures
 for a jittered exponential backoff (`Backoff`), during which one heartbeat is tried every 9-12 s
-so that the queue moves as soon as the server takes heartbeats again; a refused key for `auth_retry_seconds` or until
-`resume()`. Every row goes back to the queue due at once: waiting is the sender's job, done on the
-monotonic clock, so a wall-clock jump (a laptop waking up, an NTP step) neither floods nor stalls.
+so that the queue moves as soon as the server takes heartbeats again; a refused key for
+`auth_retry_seconds` or until `resume()`. Every row goes back to the queue due at once: waiting
+is the sender's job, done on the monotonic clock, so a wall-clock jump (a laptop waking up, an
+NTP step) neither floods nor stalls.
 A token bucket keeps the request rate far below the server's limits (300 requests a minute, 10,000
 an hour) even while a week-old queue drains.
 """

@@ -66,6 +66,11 @@ EVENT_FILTER: list[type[FileSystemEvent]] = [
     DirDeletedEvent,
 ]
 
+# A watched root's parent, watched on its own (not its tree): for the parent's own move or
+# deletion, and the root's. A filter of its own also makes it a watch apart from a missing
+# root's ancestor watch on the same folder (watchdog keys a watch by path, recursion, filter).
+PARENT_FILTER: list[type[FileSystemEvent]] = [DirDeletedEvent, DirMovedEvent]
+
 SYSCTL_HINT = {
     errno.ENOSPC: (
         "fs.inotify.max_user_watches",
@@ -140,6 +145,8 @@ class Watcher:
         self._watches: dict[Path, ObservedWatch] = {}
         self._identity: dict[Path, tuple[int, int]] = {}  # root -> (st_dev, st_ino) when watched
         self._ancestors: dict[Path, ObservedWatch] = {}
+        self._parent_handler = _Handler(self._on_parent_event)
+        self._parents: dict[Path, tuple[ObservedWatch, tuple[int, int] | None]] = {}
         self._root_names = frozenset(os.fspath(r) for r in self._roots)
         self._sync_lock = threading.RLock()
         self._stopped = False
@@ -213,6 +220,7 @@ class Watcher:
                         self._watch(root)
                 missing = [r for r in self._roots if r not in self._watches]
                 self._watch_ancestors(missing)
+                self._watch_parents()
                 # A root made before its parent's watch was in place sent no event: look again.
                 if not any(r.is_dir() for r in missing):
                     break
@@ -264,17 +272,63 @@ class Watcher:
             except OSError as exc:
                 log.debug("cannot watch %s for a missing root: %s", folder, exc)
 
+    def _watch_parents(self) -> None:
+        """Watch the folder above each watched root, on its own: renaming or moving it (or
+        anything above it) sends the root no event, and a save in the moved tree would come
+        under the old path, a file that is not there. The parent's own move or deletion is
+        seen here at once, and the roots are checked then, not at the next tick. (A rename
+        further up is still found by `check_roots` at the tick.)"""
+        needed = {root.parent for root in self._watches if root.parent != root}
+        if self._policy.limit_reached:
+            needed = set()  # no watch to spare: the tick's check does it, later
+        for folder, (watch, was) in list(self._parents.items()):
+            # A parent that moved or was replaced: its watch follows the old folder.
+            if folder not in needed or _identity(folder) != was:
+                with contextlib.suppress(KeyError, OSError):
+                    self._observer.unschedule(watch)
+                del self._parents[folder]
+        for folder in needed - set(self._parents):
+            try:
+                watch = self._observer.schedule(
+                    self._parent_handler,
+                    os.fspath(folder),
+                    recursive=False,
+                    event_filter=PARENT_FILTER,
+                )
+            except OSError as exc:  # unreadable or gone: the tick's check still covers it
+                log.debug("cannot watch %s, the folder above a root: %s", folder, exc)
+                continue
+            self._parents[folder] = (watch, _identity(folder))
+
+    def _on_parent_event(self, event: FileSystemEvent) -> None:
+        # On watchdog's thread. The parent itself moved or went, or a root beside others in
+        # it did: check every root now (a stat each), off the loop.
+        if isinstance(event, DirDeletedEvent | DirMovedEvent):
+            self._post(self._spawn_check)
+
+    def _spawn_check(self) -> None:
+        done = self._loop.run_in_executor(None, self.check_roots)
+        done.add_done_callback(_log_failure)
+
     def check_roots(self) -> None:
         """Let go of roots that are no longer what their path names: renaming or moving a
         folder above a root sends the root no event, and inotify would go on reporting the
         moved folder's changes under the old path. Blocking (a stat per root): call it from a
         worker thread, now and then (the daemon's tick)."""
         with self._sync_lock:
+            if self._stopped:
+                return
             moved = [root for root, was in self._identity.items() if _identity(root) != was]
             for root in moved:
-                log.warning("root %s was moved or replaced; watching that path anew", root)
+                log.warning(
+                    "root %s was moved or replaced (or a folder above it was); watching that"
+                    " path anew, as soon as it exists. A moved folder is not followed outside"
+                    " the configured roots: add its new path to watch.roots to track it there.",
+                    root,
+                )
                 self._unwatch(root)
-        if moved:
+            parent_moved = any(_identity(p) != was for p, (_w, was) in self._parents.items())
+        if moved or parent_moved:
             self._sync_watches()
 
     def _root_gone(self, root: Path) -> None:
@@ -398,6 +452,11 @@ class _Policy:
         self._lock = threading.Lock()
         self._limits_said: set[int] = set()
         self._failed_rules = False
+
+    @property
+    def limit_reached(self) -> bool:
+        with self._lock:
+            return bool(self._limits_said)
 
     def groups(self) -> list[PrunedWatchGroup]:
         with self._lock:
