@@ -117,6 +117,7 @@ def test_a_good_setup_is_all_ok(setup: Setup) -> None:
         f"ok    server        {setup.url} answers",
         "ok    API key       accepted by the server (from api.key)",
         f"ok    root          {setup.root}",
+        f"ok    data folder   {setup.tmp / 'data'} (made private when the daemon first runs)",
         "ok    watch limit   1 folder to watch, 0 watches held by other programs, limit 1000",
         "ok    idle          found fake-idle for keyboard and mouse idle time",
         "ok    focus         found fake-focus: typing in an editor counts before a save",
@@ -344,3 +345,14 @@ def test_the_focused_window_is_not_read_without_idle_time(setup: Setup) -> None:
     assert code == 0
     want = "ok    focus         focused window not read: it needs the idle time (above)"
     assert want in lines
+
+
+def test_a_data_folder_others_can_read_is_a_warning_with_its_fix(setup: Setup) -> None:
+    data = setup.tmp / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    code, lines = setup.doctor()
+    warning = next(line for line in lines if "data folder" in line)
+    assert warning.startswith("warn") and "mode 0755" in warning
+    assert f"fix: chmod 700 {data}" in "\n".join(lines)
+    assert code == 0  # worth knowing, not broken

@@ -1,8 +1,9 @@
 """`hackatimed doctor`: one line per check of the setup, and the fix for each that fails.
 
 Checks, in order: the config loads, a key is set, the server answers, it accepts the key, each
-root is there, the folders to watch fit in the inotify watch limit (Linux), where idle time comes
-from, and whether the service is installed and running. Exit status 1 when any check failed;
+root is there, the data folder is private, the folders to watch fit in the inotify watch limit
+(Linux), where idle time comes from, and whether the service is installed and running. Exit
+status 1 when any check failed;
 warnings (worth knowing, not broken) do not fail.
 """
 
@@ -30,6 +31,7 @@ from hackatimed.commands.common import (
 from hackatimed.commands.status import find_daemon
 from hackatimed.config.load import API_KEY_ENV, Config, home_of
 from hackatimed.errors import EXIT_FAILURE, EXIT_OK, KEY_PAGE, HackatimedError
+from hackatimed.private_dir import privacy_problem
 from hackatimed.service.install import Runner, ServiceState, run_command, service_state
 from hackatimed.status import DaemonStatus, pid_alive, read_status
 
@@ -97,6 +99,7 @@ def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine
     found += [Check("config", "warn", w) for w in config.warnings]
     found += _wakatime_cfg(config, env)
     found += _key_and_server(config, path)
+    found.append(_data_dir(config.storage.data_dir))
     published = read_status(config.storage.data_dir)
     daemon = find_daemon(config.storage.data_dir, published)
     found += _daemon_key(config, published, daemon)
@@ -147,6 +150,14 @@ def _wakatime_cfg(config: Config, env: Mapping[str, str]) -> list[Check]:
         Check("network", "ok" if api.verify_tls else "warn", f"requests go {route}; {tls}")
     )
     return found
+
+
+def _data_dir(folder: Path) -> Check:
+    problem = privacy_problem(folder)
+    if problem is not None:
+        return Check("data folder", "warn", problem, f"chmod 700 {folder}")
+    made = "private" if folder.is_dir() else "made private when the daemon first runs"
+    return Check("data folder", "ok", f"{folder} ({made})")
 
 
 def _config_check(config: Config, path: Path) -> Check:

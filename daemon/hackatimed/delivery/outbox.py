@@ -47,6 +47,7 @@ import psutil
 from hackatimed.clock import Clock, local_date
 from hackatimed.delivery import outbox_db as db
 from hackatimed.errors import HackatimedError
+from hackatimed.private_dir import make_private
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ class Outbox:
         self._conn: sqlite3.Connection | None = None
         self._ident: tuple[int, int] | None = None
         self._closed = False
+        self._said_not_private = False
         self._open()
         with self._lock:
             self._guarded(self._reclaim_dead_leases, "take over the leases of dead claimers")
@@ -288,11 +290,12 @@ class Outbox:
                 raise self._fatal(exc) from exc
 
     def _connect_checked(self) -> sqlite3.Connection:
-        parent = self._path.parent
-        if not parent.is_dir():
-            # Heartbeats name files and projects: only their owner may read the queue.
-            parent.mkdir(parents=True, mode=0o700)
-            parent.chmod(0o700)
+        # Heartbeats name files and projects: only their owner may read the queue, or list the
+        # folder. Made so where the queue starts being used, the daemon's first use of it.
+        problem = make_private(self._path.parent)
+        if problem is not None and not self._said_not_private:
+            self._said_not_private = True
+            log.warning("%s Fix: chmod 700 %s", problem, self._path.parent)
         os.close(os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600))
         self._path.chmod(0o600)  # SQLite gives -wal and -shm the same mode
         self._ident = db.file_ident(self._path)
