@@ -33,7 +33,8 @@ from hackatimed.detect.builder import HeartbeatBuilder
 from hackatimed.errors import KEY_PAGE
 from hackatimed.fence import Fence
 from hackatimed.heartbeat import Heartbeat
-from hackatimed.status import DaemonStatus, write_status
+from hackatimed.status import DaemonStatus, read_status, write_status
+from hackatimed.watch.catch_up import catch_up_since
 from hackatimed.watch.changes import FileChange
 from hackatimed.watch.watcher import Watcher
 
@@ -139,8 +140,11 @@ class Daemon:
                 self._in_agent_logs(path) or self._builder.ignore.ignores_dir(path)
             ),
         )
+        # Read before this daemon writes its own status: up to when the last one had seen all.
+        previous = await asyncio.to_thread(read_status, self._config.storage.data_dir)
         await asyncio.to_thread(self._watcher.start)
         self._start_sender()
+        await self._catch_up(previous)
         await self._tick()
         log.info(
             "hackatimed %s running: %d root(s), data in %s",
@@ -183,6 +187,29 @@ class Daemon:
         else:
             return
         self._changed.set()
+
+    async def _catch_up(self, previous: DaemonStatus | None) -> None:
+        """Saves made while no daemon ran (a crash and restart): the files of the watched
+        folders changed since the last daemon had seen all, within a short gap, go through
+        the pipeline once as changes stamped with their modification time (watch/catch_up.py).
+        The watches are in place first, so a save during the walk is not missed either."""
+        if previous is None or self._watcher is None:
+            return
+        last = previous.caught_up_to if previous.caught_up_to is not None else previous.updated_at
+        now = self._clock.wall()
+        since = catch_up_since(last, now=now)
+        if since is None:
+            return
+        changes, complete = await asyncio.to_thread(self._watcher.changed_since, since, until=now)
+        (log.info if changes else log.debug)(
+            "catching up: %d file(s) changed in the %.0f s since the last daemon %s%s",
+            len(changes),
+            now - since,
+            "stopped" if not previous.running else "was last seen",
+            "" if complete else " (the walk was cut short: too many folders)",
+        )
+        for change in changes:
+            self._on_change(change)
 
     async def _wait_for_work(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
         due = self._activity.next_due()
@@ -500,6 +527,7 @@ class Daemon:
             edits_today=self._edits_today(),
             running=running,
             updated_at=self._clock.wall(),
+            caught_up_to=self._activity.settled_until(),
         )
         try:
             write_status(self._config.storage.data_dir, status)

@@ -48,6 +48,9 @@ class DaemonStatus:
     edits_today: dict[str, object] = field(default_factory=dict)
     running: bool = True
     updated_at: float = 0.0
+    # Every file change this daemon saw before this wall time is queued or was judged (a storm,
+    # ignored): the next daemon catches up on changes after it, and only those.
+    caught_up_to: float | None = None
 
 
 def write_status(data_dir: Path, status: DaemonStatus) -> None:

@@ -163,6 +163,12 @@ class Coalescer:
             return None
         return min(self._due(path, b) for path, b in self._pending.items())
 
+    def oldest_wall(self) -> float | None:
+        """When (wall clock) the oldest pending burst began, or None with nothing pending."""
+        if not self._pending:
+            return None
+        return min(b.last_wall - (b.last - b.first) for b in self._pending.values())
+
     def pop_due(self) -> list[Edit]:
         now = self._clock.monotonic()
         due = [path for path, b in self._pending.items() if self._due(path, b) <= now]
@@ -367,6 +373,13 @@ class Activity:
             if keepalive:
                 built += await asyncio.to_thread(build, keepalive)
         return built
+
+    def settled_until(self) -> float:
+        """A wall time before which every change added has become an edit or was judged not
+        to be one: now, or when the oldest change still pending came."""
+        oldest = self._bursts.oldest_wall()
+        now = self._clock.wall()
+        return now if oldest is None else min(now, oldest)
 
     def pop_all(self) -> list[Edit]:
         """Every pending edit, due or not: for shutdown, so no edit is lost."""

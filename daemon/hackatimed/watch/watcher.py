@@ -22,7 +22,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,7 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from hackatimed.clock import Clock
 from hackatimed.lru import Lru
+from hackatimed.watch.catch_up import recent_files
 from hackatimed.watch.changes import ChangeKind, FileChange
 from hackatimed.watch.ignore import RULE_FILES
 
@@ -198,6 +199,25 @@ class Watcher:
         folders of every root are watched. Call on the loop's thread."""
         for root in self._watches:
             self._refresh_rules(os.fspath(root))
+
+    def changed_since(self, since: float, *, until: float) -> tuple[list[FileChange], bool]:
+        """Files in the watched folders (ignored ones left out) modified after `since`, for
+        catching up at start (`catch_up.recent_files`: bounded in count and time). Blocking:
+        call it from a worker thread, after `start`."""
+        return recent_files(self._watched_folders(), since=since, until=until)
+
+    def _watched_folders(self) -> Iterator[str]:
+        if self._pruned:
+            for group in self._policy.groups():
+                if group.is_recursive:
+                    yield from group.watched_folders()
+            return
+        for root in list(self._watches):
+            for folder, subfolders, _files in os.walk(root):
+                yield folder
+                subfolders[:] = [
+                    d for d in subfolders if not self._policy.ignores_dir(os.path.join(folder, d))
+                ]
 
     # -- roots that come and go ---------------------------------------------------------------
 
