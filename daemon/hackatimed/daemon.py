@@ -12,7 +12,6 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 from hackatimed import __version__
@@ -26,9 +25,9 @@ from hackatimed.clock import Clock, local_date
 from hackatimed.commands.common import RELOAD_ADVICE
 from hackatimed.config.load import Config
 from hackatimed.delivery.api import ApiError, AuthError, HackatimeClient, network_options
+from hackatimed.delivery.enqueue import enqueue
 from hackatimed.delivery.outbox import OUTBOX_FILE, Outbox
 from hackatimed.delivery.sender import Sender, SenderState, wait_any
-from hackatimed.delivery.wire import to_json
 from hackatimed.detect.builder import HeartbeatBuilder
 from hackatimed.errors import KEY_PAGE
 from hackatimed.fence import Fence
@@ -314,22 +313,9 @@ class Daemon:
         await self._publish_status()
 
     def _enqueue(self, heartbeats: list[Heartbeat]) -> list[Heartbeat]:
-        """Commit `heartbeats` to the outbox in one transaction, or, should that fail
-        unexpectedly, one by one, each that fails set aside by the queue's fence. Returns
-        those queued. In a worker thread."""
+        """In a worker thread: see `enqueue`."""
         fmt = self._config.heartbeats.dependencies_format
-        fence = self._queue_fence
-        bodies = [fence.run(hb.entity, partial(to_json, hb, fmt)) for hb in heartbeats]
-        ready = [(hb, body) for hb, body in zip(heartbeats, bodies, strict=True) if body]
-        try:
-            self._outbox.add([(hb.time, body) for hb, body in ready])
-            return [hb for hb, _ in ready]
-        except Exception as exc:  # the fence: find the one that fails, keep the others
-            log.debug("queueing %d heartbeats at once failed (%s): one by one", len(ready), exc)
-        added = (
-            fence.run(hb.entity, partial(self._outbox.add, [(hb.time, body)])) for hb, body in ready
-        )
-        return [hb for (hb, _), dropped in zip(ready, added, strict=True) if dropped is not None]
+        return enqueue(self._outbox, heartbeats, fmt, self._queue_fence)
 
     # -- sending ------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import pytest
 
 import hackatimed.delivery.outbox as outbox_module
 from hackatimed.clock import FakeClock, SystemClock
-from hackatimed.delivery.outbox import Outbox, dead_owner, owner_name
+from hackatimed.delivery.outbox import Outbox, QueuedHeartbeat, dead_owner, owner_name
 from hackatimed.errors import HackatimedError
 
 BODY = '{"entity": "/home/a/é.py", "time": 1767225600.5,  "type":"file"}'
@@ -352,6 +352,56 @@ def test_a_full_disk_holds_heartbeats_in_memory_and_writes_them_later(
         ob.delete(q.id for q in on_disk)
         clock.advance(3600)
         assert drain(ob) == [b for _, b in big[120 - stats.in_memory :]]
+
+
+def test_a_full_disk_is_said_once_per_episode_with_a_count(
+    db: Path,
+    clock: FakeClock,
+    tiny_disk: list[sqlite3.Connection],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    big = [(float(i), json.dumps({"i": i, "pad": "p" * 1500})) for i in range(120)]
+    with (
+        caplog.at_level(logging.WARNING, logger="hackatimed.delivery.outbox"),
+        Outbox(db, clock=clock) as ob,
+    ):
+        for item in big:
+            ob.add([item])
+            clock.advance(5)  # minutes of a full disk: still one message, not one a minute
+        assert ob.in_memory > 50
+        said = [r.getMessage() for r in caplog.records]
+        assert sum("cannot write heartbeats" in m for m in said) == 1
+        for conn in tiny_disk:
+            conn.execute("PRAGMA max_page_count = 100000")  # space freed
+        ob.claim(25)
+        assert ob.in_memory == 0
+        said = [r.getMessage() for r in caplog.records]
+    (written,) = [m for m in said if "writable again" in m]
+    assert "after" in written and "refused writes (0 dropped)" in written
+
+
+def test_claims_without_a_lease_are_said_once_per_episode_with_a_count(
+    box: Outbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    box.add([(1.0, BODY)])
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorcode = sqlite3.SQLITE_FULL
+    claim = box._claim
+    refusals = iter(range(30))
+
+    def lease_refused(limit: int) -> list[QueuedHeartbeat]:
+        if next(refusals, None) is not None:
+            raise full
+        return claim(limit)
+
+    monkeypatch.setattr(box, "_claim", lease_refused)
+    with caplog.at_level(logging.WARNING, logger="hackatimed.delivery.outbox"):
+        for _ in range(31):
+            assert [q.body for q in box.claim(25)] == [BODY]  # handed out all the same
+    said = [r.getMessage() for r in caplog.records]
+    assert sum("without a lease" in m for m in said) == 1
+    (leased,) = [m for m in said if "leases written again" in m]
+    assert "after 30 claims without one" in leased
 
 
 def test_the_memory_hold_is_bounded(
