@@ -329,3 +329,21 @@ def test_without_an_idle_source_the_second_keepalive_survives_a_late_wake_up(
         clock.advance(due - clock.monotonic() + 0.3)
         beats += a.pop_due()
     assert [round(b.at - edit.at) for b in beats] == [61, 121]
+
+
+def test_an_endless_storm_remembers_a_bounded_number_of_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A build writing new files for hours without a pause: memory stays bounded (issue 16)."""
+    import hackatimed.activity.edits as edits
+
+    monkeypatch.setattr(edits, "_STORM_FILES_REMEMBERED", 50)
+    clock = FakeClock()
+    activity = Activity(clock=clock, idle=NoIdleSource(), scope_of=lambda _p: "repo")
+    for i in range(500):
+        activity.add(FileChange(Path(f"/repo/out/{i}.o"), ChangeKind.CREATED, clock.wall()))
+        clock.advance(0.01)
+    (scope,) = activity._scopes.values()
+    assert len(scope.storm_files) == 50
+    assert activity.storm_files_dropped == 500
+    assert activity.pop_due() == []

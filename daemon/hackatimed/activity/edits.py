@@ -43,6 +43,9 @@ T = TypeVar("T")
 # folder, so a checkout in one repository never holds up an edit in another.
 _SCOPE_MARKERS = (".git", ".hg", ".svn", ".wakatime-project")
 _SCOPE_CACHE = 4096
+# Distinct files a storm remembers, to count each once: a build that writes new files without
+# a pause for hours must not grow the daemon. Past it, every change counts (an upper bound).
+_STORM_FILES_REMEMBERED = 20_000
 # Input this close to the last heartbeat is the same moment: not a reason for a keepalive.
 _SAME_MOMENT = 1.0
 
@@ -433,7 +436,8 @@ class Activity:
 
     def _drop(self, scope: _Scope, path: Path) -> None:
         if path not in scope.storm_files:
-            scope.storm_files.add(path)
+            if len(scope.storm_files) < _STORM_FILES_REMEMBERED:
+                scope.storm_files.add(path)
             self.storm_files_dropped += 1
         self._bursts.discard((path,))
 
