@@ -297,23 +297,7 @@ class Sender:
         and the queue moves now, not up to two minutes later; if not, the long wait goes on
         for whole batches, and the next probe comes `probe_seconds` later."""
         self._probe_at = self._now() + self._probe_delay()
-        rows = await asyncio.to_thread(self._outbox.claim, 1)
-        if not rows:
-            return
-        tally = _Tally()
-        try:
-            await self._deliver(rows, tally)
-        except RateLimited as exc:
-            self._rate_limited(exc)
-        except AuthError as exc:
-            self._key_refused(exc)
-        except ApiError as exc:
-            self._state = replace(self._state, last_error=str(exc))
-            log.debug("probe: %s Still backing off.", exc)
-        else:
-            if tally.accepted or tally.rejected:
-                log.info("the Hackatime server takes heartbeats again: sending the queue now")
-                self._succeeded()
+        await self._step(probing=True)
 
     def _probe_left(self) -> float | None:
         """Seconds until the next probe, or None when this pause is not one to probe: a
@@ -403,11 +387,12 @@ class Sender:
             log.warning("could not note the last send in the queue: %s", exc)
 
     # ---- one batch ----
-    async def _step(self) -> bool:
-        """Send one batch; False when there was nothing to claim."""
-        rows = await asyncio.to_thread(self._outbox.claim, self._batch)
+    async def _step(self, *, probing: bool = False) -> bool:
+        """Send one batch (a probe: one heartbeat); False when there was nothing to claim."""
+        rows = await asyncio.to_thread(self._outbox.claim, 1 if probing else self._batch)
         if not rows:
             return False
+        failed = self._probe_failed if probing else self._failed
         tally = _Tally()
         try:
             await self._deliver(rows, tally)
@@ -416,13 +401,15 @@ class Sender:
         except AuthError as exc:
             self._key_refused(exc)
         except ApiError as exc:
-            self._failed(str(exc))
+            failed(str(exc))
         else:
             if tally.accepted == tally.rejected == 0:
                 # Nothing confirmed at all (an answer without per-item statuses): back off as
                 # for any failure, or such a server would see the same rows again at once.
-                self._failed("The Hackatime server's answer confirmed none of the heartbeats sent.")
+                failed("The Hackatime server's answer confirmed none of the heartbeats sent.")
             else:
+                if probing:
+                    log.info("the Hackatime server takes heartbeats again: sending the queue now")
                 self._succeeded()
         return True
 
@@ -557,6 +544,12 @@ class Sender:
             self._probe_at = self._now() + self._probe_delay()
         level = logging.WARNING if self._backoff.failures == 1 else logging.INFO
         log.log(level, "%s Next try in %.3g s.", message, delay)
+        return message
+
+    def _probe_failed(self, message: str) -> str:
+        # The backoff goes on as it was; only the error is news.
+        self._state = replace(self._state, last_error=message)
+        log.debug("probe: %s Still backing off.", message)
         return message
 
     def _rate_limited(self, exc: RateLimited) -> float:

@@ -14,6 +14,7 @@ older than `MAX_GAP_SECONDS` before now; at most `MAX_FILES` files (the newest);
 from __future__ import annotations
 
 import heapq
+import math
 import os
 import time
 from collections.abc import Iterable
@@ -53,7 +54,8 @@ def recent_files(
     for folder in folders:
         if time.monotonic() > deadline:
             return _changes(newest), False
-        for mtime, path in _modified_in(folder, since, until):
+        # Strictly after `since`: a change at that very time was seen by the last daemon.
+        for mtime, path in modified_in(folder, math.nextafter(since, math.inf), until):
             if len(newest) < max_files:
                 heapq.heappush(newest, (mtime, path))
             elif mtime > newest[0][0]:
@@ -61,7 +63,9 @@ def recent_files(
     return _changes(newest), True
 
 
-def _modified_in(folder: str, since: float, until: float) -> list[tuple[float, str]]:
+def modified_in(folder: str, since: float, until: float = math.inf) -> list[tuple[float, str]]:
+    """(modification time, path) of the files directly in `folder` modified at or after
+    `since` and not after `until`; symlinks and folders left out, a folder gone is empty."""
     found = []
     try:
         with os.scandir(folder) as it:
@@ -72,10 +76,10 @@ def _modified_in(folder: str, since: float, until: float) -> list[tuple[float, s
                     mtime = entry.stat(follow_symlinks=False).st_mtime
                 except OSError:
                     continue
-                if since < mtime <= until:
+                if since <= mtime <= until:
                     found.append((mtime, entry.path))
     except OSError:
-        pass  # gone or unreadable since it was watched: nothing to catch up there
+        pass  # gone or unreadable since it was watched: nothing to find there
     return found
 
 

@@ -43,7 +43,7 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from hackatimed.clock import Clock
 from hackatimed.lru import Lru
-from hackatimed.watch.catch_up import recent_files
+from hackatimed.watch.catch_up import modified_in, recent_files
 from hackatimed.watch.changes import ChangeKind, FileChange
 from hackatimed.watch.ignore import RULE_FILES
 
@@ -582,20 +582,8 @@ def _nearest_existing(path: Path) -> Path | None:
 
 def _changed_since(group: PrunedWatchGroup, since: float) -> list[FileChange]:
     """Files in the folders `group` watches whose content changed at or after `since`."""
-    out = []
-    for folder in group.watched_folders():
-        try:
-            with os.scandir(folder) as it:
-                for entry in it:
-                    try:
-                        if not entry.is_file(follow_symlinks=False):
-                            continue
-                        mtime = entry.stat(follow_symlinks=False).st_mtime
-                    except OSError:
-                        continue
-                    if mtime >= since:
-                        path = Path(os.fsdecode(entry.path))
-                        out.append(FileChange(path, ChangeKind.MODIFIED, mtime))
-        except OSError:
-            continue
-    return out
+    return [
+        FileChange(Path(os.fsdecode(path)), ChangeKind.MODIFIED, mtime)
+        for folder in group.watched_folders()
+        for mtime, path in modified_in(folder, since)
+    ]
