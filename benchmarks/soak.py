@@ -152,7 +152,9 @@ def slope_mb_per_min(points: list[Sample]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
 
 
-def run(minutes: float, out: Path, seed: int, scale: float = 1.0) -> dict[str, object]:
+def run(
+    minutes: float, out: Path, seed: int, scale: float = 1.0, settle: float = 15.0
+) -> dict[str, object]:
     out.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="hackatimed-soak-"))
     work = Workload(base / "code", random.Random(seed))
@@ -174,11 +176,12 @@ def run(minutes: float, out: Path, seed: int, scale: float = 1.0) -> dict[str, o
         daemon = Daemon(["run", "--config", str(config)], env=clean_env(home))
         daemon.wait_line(lambda t: f"watching {work.root}" in t, within=120)
         samples = drive(daemon, work, fake, minutes, out, scale)
-        # Let the queue drain, then stop as the service would.
+        # Let the queue drain (nothing new stored for `settle` seconds), then stop as the
+        # service would.
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and daemon.alive():
             before = fake.stored_count
-            time.sleep(15)
+            time.sleep(settle)
             if fake.stored_count == before:
                 break
         code = daemon.stop()
@@ -292,8 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/hackatimed-soak"))
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--scale", type=float, default=1.0, help="<1: events come more often")
+    parser.add_argument("--settle", type=float, default=15.0, help="quiet seconds = drained")
     args = parser.parse_args(argv)
-    summary = run(args.minutes, args.out, args.seed, args.scale)
+    summary = run(args.minutes, args.out, args.seed, args.scale, args.settle)
     print(json.dumps(summary, indent=2))
     return 0 if summary["exit_code"] == 0 else 1
 

@@ -87,3 +87,28 @@ def test_readme_table_is_replaced_between_markers_and_others_sections_kept(
     assert "| memory at rest | RSS < 60 MB | 40.0 MB |" in text, "a partial run keeps other rows"
     assert "| CPU at rest | < 0.2% of a core | 0.01% |" in text
     assert text.index("memory at rest") < text.index("CPU at rest"), "rows keep the table order"
+
+
+def test_the_soak_runs_its_whole_workload_at_a_tiny_scale(tmp_path: Path) -> None:
+    """benchmarks/soak.py for 15 s, every kind of event within it: it cannot rot."""
+    out = tmp_path / "soak"
+    args = ["--minutes", "0.25", "--scale", "0.01", "--settle", "2", "--out", str(out)]
+    runner = subprocess.Popen(
+        [sys.executable, str(BENCHMARKS / "soak.py"), *args],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = runner.communicate(timeout=55)
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+            runner.communicate()
+    assert runner.returncode == 0, stdout + stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["checkouts"] and summary["bursts"] and summary["outages"]
+    assert summary["saves"] > 0 and summary["rss_mb_max"] > 10
+    assert (out / "samples.csv").read_text().count("\n") >= 2
