@@ -290,13 +290,13 @@ class Daemon:
     async def _queue(self, heartbeats: list[Heartbeat]) -> None:
         if not heartbeats:
             return
-        queued = await asyncio.to_thread(self._enqueue, heartbeats)
+        queued, held = await asyncio.to_thread(self._enqueue, heartbeats)
         if not queued:
             return
         self._count_today(len(queued))
         # Said only now, and truthfully: "queued" is on disk and survives kill -9; "held in
         # memory" is a heartbeat the disk refused, written once it takes writes again.
-        where = "held in memory" if self._outbox.in_memory else "queued"
+        where = "held in memory" if held else "queued"
         for hb in queued:
             kind = "save" if hb.is_write else "keepalive"
             if hb.ai_line_changes is not None:
@@ -312,10 +312,12 @@ class Daemon:
         self._wake_sender.set()
         await self._publish_status()
 
-    def _enqueue(self, heartbeats: list[Heartbeat]) -> list[Heartbeat]:
-        """In a worker thread: see `enqueue`."""
+    def _enqueue(self, heartbeats: list[Heartbeat]) -> tuple[list[Heartbeat], bool]:
+        """Those queued, and whether the disk refused them (held in memory). In a worker
+        thread: the outbox's lock may wait on SQLite."""
         fmt = self._config.heartbeats.dependencies_format
-        return enqueue(self._outbox, heartbeats, fmt, self._queue_fence)
+        queued = enqueue(self._outbox, heartbeats, fmt, self._queue_fence)
+        return queued, self._outbox.in_memory > 0
 
     # -- sending ------------------------------------------------------------------------------
 
