@@ -771,3 +771,32 @@ async def test_a_root_whose_grandparent_is_renamed_is_let_go_at_the_next_check(
     await wait_until(lambda: running.watcher.watched_roots == (root,))
     (root / "new.py").write_text("x\n")
     await running.sink.wait_for_path(root / "new.py")
+
+
+@linux_only
+async def test_a_parent_that_cannot_be_watched_is_no_watch_error(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    """The folder above a root is watched for its moves only: if the kernel refuses it, the
+    root is watched all the same, `status` shows no error, and the tick still checks."""
+    root = tmp_path / "parent" / "code"
+    root.mkdir(parents=True)
+
+    class RefusesTheParent(INotify):  # type: ignore[misc]
+        def add_watch(self, path: str | bytes, mask: int) -> int:
+            if os.fsdecode(path) == str(root.parent):
+                raise PermissionError(13, "Permission denied")
+            return int(super().add_watch(path, mask))
+
+    running = await started(
+        start(
+            [root],
+            observer_factory=lambda policy: inotify_emitter.PrunedInotifyObserver(
+                policy, inotify_factory=RefusesTheParent
+            ),
+        )
+    )
+    (root / "a.py").write_text("x\n")
+    await running.sink.wait_for_path(root / "a.py")
+    assert running.watcher.watched_roots == (root,)
+    assert running.watcher.errors == []

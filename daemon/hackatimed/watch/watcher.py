@@ -420,6 +420,10 @@ class Watcher:
         )
 
     def _root_failed(self, root: Path, message: str) -> None:
+        if root not in self._roots and any(root == r.parent for r in self._roots):
+            # The folder above a root, watched for its moves only: the tick still checks.
+            log.debug("cannot watch %s, the folder above a root: %s", root, message)
+            return
         if root.is_dir():
             self._error(f"cannot watch {root}: {message}")
         else:
