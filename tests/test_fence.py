@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from hackatimed.fence import Fence
+from hackatimed.fence import Fence, safe_message
 from hackatimed.heartbeat import Heartbeat, valid_text, with_valid_text
 
 
@@ -70,5 +70,18 @@ def test_a_fence_sets_an_item_aside_says_its_cause_once_and_counts(
     assert len(errors) == 1, "the same cause is said in full once"
     assert "/code/f0.py" in errors[0].getMessage()
     assert "UnicodeEncodeError" in errors[0].getMessage()
-    assert errors[0].exc_info is not None
+    assert "Traceback" not in errors[0].getMessage() and "in boom" in errors[0].getMessage()
     assert sum("seen 3 times" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_what_an_error_quotes_of_a_file_is_not_logged() -> None:
+    secret = b"password=hunter2 \xff"
+    try:
+        secret.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        assert safe_message(exc) == "invalid start byte at position 17"
+    long = ValueError("x" * 1000)
+    assert len(safe_message(long)) < 210
+    assert safe_message(FileNotFoundError(2, "No such file or directory", "/a")) == (
+        "No such file or directory"
+    )

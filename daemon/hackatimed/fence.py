@@ -6,8 +6,9 @@ items of its batch down with it. Each stage (detect, queue, send) runs its items
 cause (the error's type and where it was raised) is logged in full once, then only counted at
 debug level, so a file that fails on every save does not fill the log.
 
-What is logged is the error's type, message and traceback, and the item's label (a path or a
-queue id): never a file's content nor a heartbeat's body, and so never the API key either.
+What is logged is the error's type, a short message and the traceback's frames, and the item's
+label (a path or a queue id): never a file's content nor a heartbeat's body, and so never the
+API key either (`safe_message` leaves out the text a decoding error quotes, and cuts the rest).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hackatimed.lru import Lru
 
 _T = TypeVar("_T")
 _CAUSES_REMEMBERED = 256  # distinct causes said in full; bounded like every cache here
+_MESSAGE_CHARS = 200
 
 
 def cause_of(exc: BaseException) -> str:
@@ -28,6 +30,18 @@ def cause_of(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
     return f"{type(exc).__name__}{where}"
+
+
+def safe_message(exc: BaseException) -> str:
+    """The error's message, without what it may quote of a file: a decoding error's text is
+    left out (its reason and position stay), anything else is cut short."""
+    if isinstance(exc, UnicodeError) and hasattr(exc, "reason"):
+        start = getattr(exc, "start", None)
+        return f"{exc.reason}" + (f" at position {start}" if start is not None else "")
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc)
+    return text if len(text) <= _MESSAGE_CHARS else text[:_MESSAGE_CHARS] + "..."
 
 
 class Fence:
@@ -57,12 +71,12 @@ class Fence:
         if seen is None:
             self._log.error(
                 "%s: set aside %s after an unexpected error (%s: %s); the rest goes on."
-                " Please report this with the traceback below.",
+                " Please report this with the traceback below.\n%s",
                 self.stage,
                 label,
                 type(exc).__name__,
-                exc,
-                exc_info=exc,
+                safe_message(exc),
+                "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
             )
         else:
             self._log.debug(
