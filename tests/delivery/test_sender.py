@@ -579,3 +579,21 @@ async def test_a_row_that_cannot_be_put_in_a_request_is_set_aside_not_retried_fo
     assert stored_bodies(fake) == good
     ((row_id, status, reason),) = poisoned.rejected
     assert (row_id, status) == (10_000, 0) and "surrogates not allowed" in reason
+
+
+async def test_a_probe_that_hangs_is_given_up_and_the_next_one_gets_through(
+    fake: FakeHackatime, outbox: Outbox
+) -> None:
+    queue(outbox, 3)
+    fake.fail_next(1, 503)  # the batch
+    async with client_for(fake.base_url, timeout=30) as client:
+        sender = make_sender(
+            outbox, client, backoff_base_seconds=60, backoff_cap_seconds=120, probe_seconds=0.3
+        )
+        async with running(sender):
+            await fake.until(lambda f: len(f.requests) == 1)
+            fake.delay_next(1, 30)  # the first probe hangs, far past its own time limit
+            await eventually(drained(outbox), within=10)
+    assert fake.stored_count == 3
+    assert [len(r.json) for r in fake.requests[:3]] == [3, 1, 1]
+    assert outbox.stats().queued == 0

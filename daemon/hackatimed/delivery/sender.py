@@ -46,6 +46,7 @@ SPLIT_REQUEST = frozenset({400, 413, 422})  # maybe one heartbeat's fault: split
 # about 12 s (24 s if its first answer is still an error), at no more than 400 requests an
 # hour, far below the server's limits (360 heartbeat posts a minute, 10,000 requests an hour).
 PROBE_SECONDS = 12.0
+PROBE_TIMEOUT_SECONDS = 10.0
 UNSENDABLE = 0  # the status a row set aside before sending is rejected with (no HTTP status)
 
 
@@ -297,7 +298,13 @@ class Sender:
         and the queue moves now, not up to two minutes later; if not, the long wait goes on
         for whole batches, and the next probe comes `probe_seconds` later."""
         self._probe_at = self._now() + self._probe_delay()
-        await self._step(probing=True)
+        try:
+            # Not the whole request timeout: a connection attempt to a host that is down may
+            # hang (SYN retries) past the moment it is back; the next probe comes soon anyway.
+            async with asyncio.timeout(min(PROBE_TIMEOUT_SECONDS, self._probe_every)):
+                await self._step(probing=True)
+        except TimeoutError:
+            self._probe_failed("The Hackatime server did not answer a probe in time.")
 
     def _probe_left(self) -> float | None:
         """Seconds until the next probe, or None when this pause is not one to probe: a
