@@ -58,6 +58,9 @@ def one(kind: str, outage: float, saves: int) -> float:
         except BaseException:
             daemon.stop()
             raise
+        finally:
+            if kind == "errors":
+                daemon.stop()
     try:  # "down": the server has stopped; later a new one starts on the same port
         return _down(int(url.rsplit(":", 1)[1].split("/", 1)[0]), root, daemon, outage, saves)
     finally:
