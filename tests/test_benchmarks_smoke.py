@@ -23,21 +23,12 @@ pytestmark = [
 ]
 
 
-def test_quick_run_measures_every_figure(tmp_path: Path) -> None:
-    out = tmp_path / "footprint.json"
-    # Its own process group, so that a runner killed on time-out takes its fake server and
-    # daemon with it.
+def run_benchmark(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run benchmarks/`script` in its own process group, so that a runner killed on time-out
+    takes its fake server and daemon with it."""
     runner = subprocess.Popen(
-        [
-            sys.executable,
-            str(BENCHMARKS / "footprint.py"),
-            "--quick",
-            "--readme",
-            "no",
-            "--json",
-            str(out),
-        ],
-        cwd=tmp_path,
+        [sys.executable, str(BENCHMARKS / script), *args],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -49,7 +40,13 @@ def test_quick_run_measures_every_figure(tmp_path: Path) -> None:
         if runner.poll() is None:
             os.killpg(runner.pid, signal.SIGKILL)
             runner.communicate()
-    done = subprocess.CompletedProcess(runner.args, runner.returncode, stdout, stderr)
+    return subprocess.CompletedProcess(runner.args, runner.returncode, stdout, stderr)
+
+
+def test_quick_run_measures_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "footprint.json"
+    args = ["--quick", "--readme", "no", "--json", str(out)]
+    done = run_benchmark("footprint.py", *args, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
     assert set(report["runs"]) == {"rest", "economy", "storm", "edits"}
@@ -93,21 +90,8 @@ def test_the_soak_runs_its_whole_workload_at_a_tiny_scale(tmp_path: Path) -> Non
     """benchmarks/soak.py for 15 s, every kind of event within it: it cannot rot."""
     out = tmp_path / "soak"
     args = ["--minutes", "0.25", "--scale", "0.01", "--settle", "2", "--out", str(out)]
-    runner = subprocess.Popen(
-        [sys.executable, str(BENCHMARKS / "soak.py"), *args],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = runner.communicate(timeout=55)
-    finally:
-        if runner.poll() is None:
-            os.killpg(runner.pid, signal.SIGKILL)
-            runner.communicate()
-    assert runner.returncode == 0, stdout + stderr
+    done = run_benchmark("soak.py", *args, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["checkouts"] and summary["bursts"] and summary["outages"]
     assert summary["saves"] > 0 and summary["rss_mb_max"] > 10
