@@ -347,3 +347,18 @@ def test_an_endless_storm_remembers_a_bounded_number_of_files(
     assert len(scope.storm_files) == 50
     assert activity.storm_files_dropped == 500
     assert activity.pop_due() == []
+
+
+def test_settled_until_is_now_or_when_the_oldest_pending_change_came() -> None:
+    """What the status publishes as `caught_up_to`: the next daemon catches up after it."""
+    clock = FakeClock()
+    activity = Activity(clock=clock, idle=NoIdleSource())
+    assert activity.settled_until() == clock.wall()
+    first = clock.wall()
+    activity.add(FileChange(Path("/code/a.py"), ChangeKind.MODIFIED, first))
+    clock.advance(0.2)
+    activity.add(FileChange(Path("/code/a.py"), ChangeKind.MODIFIED, clock.wall()))
+    assert activity.settled_until() == pytest.approx(first)
+    clock.advance(5)
+    assert [e.path for e in activity.pop_due()] == [Path("/code/a.py")]
+    assert activity.settled_until() == clock.wall()
