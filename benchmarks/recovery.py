@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -42,6 +43,13 @@ def _save_during(root: Path, saves: int, tag: str) -> None:
 def one(kind: str, outage: float, saves: int) -> float:
     """Seconds from the server's return to the last heartbeat stored."""
     base = Path(tempfile.mkdtemp(prefix="hackatimed-recovery-"))
+    try:
+        return _one(base, kind, outage, saves)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _one(base: Path, kind: str, outage: float, saves: int) -> float:
     home, root = base / "home", base / "code"
     home.mkdir()
     root.mkdir()
