@@ -99,7 +99,6 @@ def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine
     found += [Check("config", "warn", w) for w in config.warnings]
     found += _wakatime_cfg(config, env)
     found += _key_and_server(config, path)
-    found.append(_data_dir(config.storage.data_dir))
     published = read_status(config.storage.data_dir)
     daemon = find_daemon(config.storage.data_dir, published)
     found += _daemon_key(config, published, daemon)
@@ -109,6 +108,7 @@ def checks(args: argparse.Namespace, env: Mapping[str, str], *, machine: Machine
         roots = tuple(Path(r) for r in published.roots)
         config = replace(config, watch=replace(config.watch, roots=roots))
     found += _roots(config)
+    found.append(_data_dir(config.storage.data_dir))
     found.append(_watch_limit(config, home, machine, published))
     idle_check = _idle(config, env, machine, published)
     found.append(idle_check)
