@@ -285,7 +285,7 @@ class Daemon:
 
     async def _process(self, edits: list[Edit]) -> None:
         if edits:
-            await self._queue(await asyncio.to_thread(self._builder.build_many, edits))
+            await self._queue(await asyncio.to_thread(self._build, edits))
 
     async def _queue(self, heartbeats: list[Heartbeat]) -> None:
         if not heartbeats:

@@ -346,15 +346,11 @@ class Activity:
         """The edits (and keepalive) due now; asks the idle source on this thread."""
         return self._pop(self._idle.idle_seconds)
 
-    async def take_due(self) -> list[Edit]:
-        """`pop_due` for the event loop: the idle source, which may run a command (D-Bus,
-        ioreg), is asked in a worker thread, and only when it is needed."""
-        return await self.take_built(lambda edits: edits)
-
     async def take_built(self, build: Callable[[list[Edit]], list[T]]) -> list[T]:
-        """`take_due`, with `build` applied to the edits released, in the same trip to a
-        worker thread as their sorting (the agents' logs read, the idle source asked for a
-        save no agent claims): one hop per release, not two."""
+        """`pop_due` for the event loop, with `build` applied to the edits released: the idle
+        source (which may run a command: D-Bus, ioreg) is asked in a worker thread and only
+        when needed, in the same trip as their sorting (the agents' logs read, the idle source
+        asked for a save no agent claims) and building: one hop per release, not two."""
         edits = self._bursts.pop_due()
         if not edits and not self._keepalive_due():
             return []
