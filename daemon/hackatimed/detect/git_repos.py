@@ -109,11 +109,14 @@ class GitRepos:
                     try:
                         out[i] = _read_blob(entry.repo, rel, max_bytes)
                     except ValueError as exc:
-                        # No answer at all: git died or was killed (it may not be reaped yet).
-                        if "SHA is empty" in str(exc) or not _alive(entry.repo):
-                            broken = True
-                            break
-                        continue  # "missing": untracked, or no commit yet; git is still in step
+                        # Only cat-file's "<name> missing" answer leaves git in step (untracked,
+                        # or no commit yet). Anything else is no answer at all: git died or was
+                        # killed, and may not have exited yet, so its liveness cannot tell;
+                        # GitPython words that case differently across versions.
+                        if "missing" in str(exc):
+                            continue
+                        broken = True
+                        break
                     except _Oversized:
                         broken = True  # its content is still on the pipe: drop the process
                         break
@@ -250,11 +253,6 @@ def _close(repo: Repo) -> None:
         repo.close()  # ends its cat-file processes
     except Exception as exc:
         log.debug("closing %s: %s", repo, exc)
-
-
-def _alive(repo: Repo) -> bool:
-    proc = getattr(repo.git.cat_file_all, "proc", None)
-    return proc is not None and proc.poll() is None
 
 
 def _kill(repo: Repo) -> None:
